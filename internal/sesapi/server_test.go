@@ -3,8 +3,8 @@ package sesapi_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"mime"
+	"net/http/httptest"
 	"net/mail"
 	"os"
 	"path/filepath"
