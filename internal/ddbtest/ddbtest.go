@@ -1,0 +1,189 @@
+// Package ddbtest runs the embedded DynamoDB emulator (the server package of
+// github.com/truora/minidyn) on a loopback port and gives out a real
+// aws-sdk-go-v2 DynamoDB client pointed at it, with the project's table
+// (profile.TableSchema) created. Tests use Start or New; `parcours dev`
+// uses Handler and NewClient to serve the same emulator on its own port.
+//
+//	db, table := ddbtest.New(t)     // client + fresh table, closed at t.Cleanup
+//	rows := ddbtest.Scan(t, db, table) // every item, for "nothing changed" checks
+//
+// What minidyn v0.8.2 does and does not do, as far as parcours relies on it:
+//   - TransactWriteItems is atomic (snapshot + restore) and a failed
+//     ConditionExpression cancels it with TransactionCanceledException and
+//     CancellationReasons, one per item. Unlike DynamoDB it stops at the
+//     first failing item: that item says ConditionalCheckFailed and every
+//     other item says None. Callers that order their items by priority
+//     (profile.Store puts the event item first) read the same answer from
+//     both.
+//   - There are no streams: StreamSpecification is accepted and ignored.
+//   - UpdateTimeToLive and DescribeTimeToLive are not implemented by
+//     minidyn; Handler answers them itself (recording the setting, never
+//     expiring anything), so profile.CreateTable runs unchanged.
+//   - EmulateFailure (Emulator.Server) makes every call fail with
+//     InternalServerError, for storage-outage tests.
+package ddbtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/truora/minidyn/server"
+
+	"github.com/parcours/parcours/internal/profile"
+)
+
+// Emulator is a running minidyn server on a loopback port.
+type Emulator struct {
+	URL    string           // the endpoint, e.g. http://127.0.0.1:41234
+	Client *dynamodb.Client // a real SDK client; SDK retries are off so failures show at once
+	Server *server.Server   // minidyn itself: EmulateFailure, ClearTable, …
+	http   *httptest.Server
+}
+
+var tables atomic.Int64
+
+// Start runs an emulator until the test ends.
+func Start(tb testing.TB) *Emulator {
+	tb.Helper()
+	s := server.NewServer()
+	hs := httptest.NewServer(Handler(s))
+	tb.Cleanup(hs.Close)
+	return &Emulator{
+		URL:    hs.URL,
+		Client: NewClient(hs.URL, func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }),
+		Server: s,
+		http:   hs,
+	}
+}
+
+// Close stops the emulator: every later call fails with a connection error,
+// as when DynamoDB is unreachable.
+func (e *Emulator) Close() { e.http.Close() }
+
+// NewTable creates a fresh, empty table with the project's schema and
+// returns its name.
+func (e *Emulator) NewTable(tb testing.TB) string {
+	tb.Helper()
+	name := fmt.Sprintf("parcours-test-%d", tables.Add(1))
+	if err := profile.CreateTable(context.Background(), e.Client, name); err != nil {
+		tb.Fatalf("ddbtest: %v", err)
+	}
+	return name
+}
+
+// New starts an emulator and creates one table: the usual test setup.
+func New(tb testing.TB) (*dynamodb.Client, string) {
+	tb.Helper()
+	e := Start(tb)
+	return e.Client, e.NewTable(tb)
+}
+
+// NewClient returns a DynamoDB client for a local endpoint: static dummy
+// credentials, region us-east-1, BaseEndpoint set. Nothing is read from the
+// environment or ~/.aws.
+func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, optFns...)
+}
+
+// Scan returns every item of a table, for before/after comparisons.
+func Scan(tb testing.TB, db *dynamodb.Client, table string) []map[string]types.AttributeValue {
+	tb.Helper()
+	var items []map[string]types.AttributeValue
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			tb.Fatalf("ddbtest: scan %s: %v", table, err)
+		}
+		items = append(items, page.Items...)
+	}
+	return items
+}
+
+// Handler serves the DynamoDB JSON protocol from s, adding the two TTL
+// operations minidyn lacks. Requests are told apart by X-Amz-Target, so the
+// handler can share a port with other services.
+func Handler(s *server.Server) http.Handler {
+	t := &ttlTables{spec: map[string]string{}}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.") {
+		case "UpdateTimeToLive":
+			t.update(w, r)
+		case "DescribeTimeToLive":
+			t.describe(w, r)
+		default:
+			s.ServeHTTP(w, r)
+		}
+	})
+}
+
+// IsDynamoDBRequest says whether r is a DynamoDB API call (for routing on a
+// shared port).
+func IsDynamoDBRequest(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
+}
+
+type ttlTables struct {
+	mu   sync.Mutex
+	spec map[string]string // table → TTL attribute
+}
+
+type ttlSpec struct {
+	AttributeName string `json:"AttributeName"`
+	Enabled       bool   `json:"Enabled"`
+}
+
+func (t *ttlTables) update(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		TableName               string  `json:"TableName"`
+		TimeToLiveSpecification ttlSpec `json:"TimeToLiveSpecification"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.TableName == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "ValidationException", "message": "bad UpdateTimeToLive input"})
+		return
+	}
+	t.mu.Lock()
+	if in.TimeToLiveSpecification.Enabled {
+		t.spec[in.TableName] = in.TimeToLiveSpecification.AttributeName
+	} else {
+		delete(t.spec, in.TableName)
+	}
+	t.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"TimeToLiveSpecification": in.TimeToLiveSpecification})
+}
+
+func (t *ttlTables) describe(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		TableName string `json:"TableName"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	t.mu.Lock()
+	attr, ok := t.spec[in.TableName]
+	t.mu.Unlock()
+	desc := map[string]string{"TimeToLiveStatus": "DISABLED"}
+	if ok {
+		desc = map[string]string{"TimeToLiveStatus": "ENABLED", "AttributeName": attr}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"TimeToLiveDescription": desc})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
