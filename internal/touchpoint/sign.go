@@ -1,0 +1,95 @@
+package touchpoint
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// HeadersFrom builds an http.Header from API Gateway's header map. API
+// Gateway (HTTP API, payload v2) delivers header names lower-cased, and a
+// repeated header as one comma-joined value; Set canonicalizes each name
+// ("x-shopify-hmac-sha256" becomes "X-Shopify-Hmac-Sha256"), so the sources'
+// Get lookups find them whatever case the sender used.
+func HeadersFrom(m map[string]string) http.Header {
+	h := make(http.Header, len(m))
+	for k, v := range m {
+		h.Set(k, v)
+	}
+	return h
+}
+
+// splitSecrets parses a secret setting: one secret, or two comma-separated
+// secrets during a rotation (the old and the new; either is accepted).
+func splitSecrets(name, secrets string) ([]string, error) {
+	var out []string
+	for s := range strings.SplitSeq(secrets, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	switch {
+	case len(out) == 0:
+		return nil, errors.New(name + ": secret is empty")
+	case len(out) > 2:
+		return nil, errors.New(name + ": at most two comma-separated secrets (old,new) are accepted")
+	}
+	return out, nil
+}
+
+// SignHMAC returns base64(HMAC-SHA256(secret, body)): the value of
+// X-Shopify-Hmac-Sha256 and X-WC-Webhook-Signature. Tests and `make dev`
+// use it to sign sample deliveries.
+func SignHMAC(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// verifyHMAC checks a base64 HMAC-SHA256 header value against each secret in
+// constant time.
+func verifyHMAC(keys [][]byte, body []byte, header string) error {
+	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
+	if err != nil || len(got) != sha256.Size {
+		return ErrBadSignature
+	}
+	ok := false
+	for _, k := range keys {
+		m := hmac.New(sha256.New, k)
+		m.Write(body)
+		// Check every key, so timing does not tell which one matched.
+		if hmac.Equal(m.Sum(nil), got) {
+			ok = true
+		}
+	}
+	if !ok {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+func byteKeys(secrets []string) [][]byte {
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = []byte(s)
+	}
+	return keys
+}
+
+// NewRequest builds a Request from API Gateway's (HTTP API, payload v2)
+// header map and body, base64-decoding the body when the gateway encoded it.
+func NewRequest(headers map[string]string, body string, base64Encoded bool) (Request, error) {
+	r := Request{Headers: HeadersFrom(headers), Body: []byte(body)}
+	if base64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return Request{}, fmt.Errorf("decode base64 body: %w", err)
+		}
+		r.Body = b
+	}
+	return r, nil
+}
