@@ -1,0 +1,131 @@
+package unsubscribe
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/touchpoint"
+)
+
+// Profiles is what the handler needs from the profile store.
+type Profiles interface {
+	// GetView returns the profile's view; found is false when there is no
+	// profile.
+	GetView(ctx context.Context, email string) (v profile.View, found bool, err error)
+	// SetConsent records a consent change made at the given time.
+	SetConsent(ctx context.Context, email, state string, at time.Time) error
+}
+
+// Handler serves GET and POST /unsubscribe?t=<token> behind API Gateway
+// (HTTP API, payload v2).
+type Handler struct {
+	Signer   *Signer
+	Profiles Profiles
+	Shop     string // shown on the pages
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Page texts. Tests assert them: they are what the customer sees.
+const (
+	TextConfirm  = "Unsubscribe from our emails?"
+	TextDone     = "You are unsubscribed."
+	TextBadLink  = "This unsubscribe link is not valid."
+	TextBadPost  = "This unsubscribe request is incomplete."
+	TextFailed   = "We could not record your request. Please try again in a few minutes."
+	TextNotFound = "Not found."
+	oneClickBody = "List-Unsubscribe=One-Click"
+)
+
+// Handle answers one request. It never returns an error: every failure is a
+// page with its status, logged once here.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	method := req.RequestContext.HTTP.Method
+	if method != http.MethodGet && method != http.MethodPost {
+		return h.page(http.StatusMethodNotAllowed, TextNotFound, ""), nil
+	}
+	token := req.QueryStringParameters["t"]
+	email, issued, err := h.Signer.Verify(token)
+	if err != nil {
+		h.Log.WarnContext(ctx, "unsubscribe: bad token", "method", method)
+		return h.page(http.StatusBadRequest, TextBadLink, ""), nil
+	}
+	log := h.Log.With("profile", mail.AddressHash(email), "token_issued_at", issued)
+
+	if method == http.MethodGet {
+		return h.page(http.StatusOK, TextConfirm, "?t="+url.QueryEscape(token)), nil
+	}
+
+	body := req.Body
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return h.page(http.StatusBadRequest, TextBadPost, ""), nil
+		}
+		body = string(b)
+	}
+	form, err := url.ParseQuery(strings.TrimSpace(body))
+	if err != nil || form.Get("List-Unsubscribe") != "One-Click" {
+		log.WarnContext(ctx, "unsubscribe: POST without List-Unsubscribe=One-Click")
+		return h.page(http.StatusBadRequest, TextBadPost, ""), nil
+	}
+
+	v, found, err := h.Profiles.GetView(ctx, email)
+	if err != nil {
+		log.ErrorContext(ctx, "unsubscribe: read profile", "err", err)
+		return h.page(http.StatusInternalServerError, TextFailed, ""), nil
+	}
+	if found && v.Consent != nil && v.Consent.State == touchpoint.ConsentUnsubscribed {
+		log.InfoContext(ctx, "unsubscribe: already unsubscribed")
+		return h.page(http.StatusOK, TextDone, ""), nil
+	}
+	if err := h.Profiles.SetConsent(ctx, email, touchpoint.ConsentUnsubscribed, h.Now().UTC()); err != nil {
+		log.ErrorContext(ctx, "unsubscribe: set consent", "err", err)
+		return h.page(http.StatusInternalServerError, TextFailed, ""), nil
+	}
+	log.InfoContext(ctx, "unsubscribe: unsubscribed", "profile_existed", found)
+	return h.page(http.StatusOK, TextDone, ""), nil
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Shop}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.2rem}</style>
+</head><body>
+<p>{{.Shop}}</p>
+<h1>{{.Text}}</h1>
+{{- if .Action}}
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button>
+</form>
+{{- end}}
+</body></html>
+`))
+
+func (h *Handler) page(status int, text, action string) events.APIGatewayV2HTTPResponse {
+	var b bytes.Buffer
+	_ = pageTmpl.Execute(&b, struct{ Shop, Text, Action string }{h.Shop, text, action})
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":    "text/html; charset=utf-8",
+			"Cache-Control":   "no-store",
+			"Referrer-Policy": "no-referrer", // the token is in the URL
+			"X-Robots-Tag":    "noindex",
+		},
+		Body: b.String(),
+	}
+}
+
