@@ -410,3 +410,29 @@ func deviceClass(ua string) string {
 	}
 	return "desktop"
 }
+
+func (c *Customer) empty() bool {
+	return c.FirstName == "" && c.LastName == "" && c.Phone == "" && c.Timezone == "" && len(c.Tags) == 0
+}
+
+// decimals counts the digits after the point of a decimal string.
+func decimals(s string) int {
+	_, frac, _ := strings.Cut(s, ".")
+	return len(frac)
+}
+
+// padDecimals appends zeros so s has at least n decimals ("18.5", 2 →
+// "18.50"). It never rounds.
+func padDecimals(s string, n int) string {
+	if s == "" {
+		return s
+	}
+	d := decimals(s)
+	if d >= n {
+		return s
+	}
+	if d == 0 {
+		s += "."
+	}
+	return s + strings.Repeat("0", n-d)
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,18 +55,18 @@ func devSources(t testing.TB) map[string]Source {
 		t.Fatal(err)
 	}
 	out["shopify"] = sh
-	for name, mk := range extraDevSources {
-		s, err := mk()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name] = s
+	wc, err := NewWooCommerce(DevWooCommerceSecret)
+	if err != nil {
+		t.Fatal(err)
 	}
+	out["woocommerce"] = wc
+	st, err := NewStandard(DevStandardSecret, func() time.Time { return fixtureNow })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["standard"] = st
 	return out
 }
-
-// extraDevSources is filled by the other sources' test files.
-var extraDevSources = map[string]func() (Source, error){}
 
 func wireBody(sp spec) ([]byte, error) {
 	if sp.RawBody != nil {
@@ -83,6 +84,19 @@ var signers = map[string]func(h map[string]string, body []byte) error{
 	"shopify": func(h map[string]string, body []byte) error {
 		h["x-shopify-hmac-sha256"] = SignHMAC(DevShopifySecret, body)
 		return nil
+	},
+	"woocommerce": func(h map[string]string, body []byte) error {
+		h["x-wc-webhook-signature"] = SignHMAC(DevWooCommerceSecret, body)
+		return nil
+	},
+	"standard": func(h map[string]string, body []byte) error {
+		sec, err := strconv.ParseInt(h["webhook-timestamp"], 10, 64)
+		if err != nil {
+			return fmt.Errorf("webhook-timestamp: %w", err)
+		}
+		sig, err := SignStandard(DevStandardSecret, h["webhook-id"], time.Unix(sec, 0), body)
+		h["webhook-signature"] = sig
+		return err
 	},
 }
 

@@ -322,7 +322,7 @@ func (s *Shopify) customer(c *conv, prefix string, cu *shopifyCustomer, billing 
 			out.Phone = c.str(f("billing_address.phone"), billing.Phone)
 		}
 	}
-	if out.FirstName == "" && out.LastName == "" && out.Phone == "" && out.Timezone == "" && len(out.Tags) == 0 {
+	if out.empty() {
 		return nil
 	}
 	return out
