@@ -109,7 +109,9 @@ export async function runCase(file, doc, c) {
   }
   const exec = sm.run(c.input ?? {}, {
     overrides: overrides(doc.definition, c),
-    context: structuredClone(CONTEXT),
+    // A file may add context fields the peer does not provide (it only sets
+    // Execution.Input and Execution.StartTime), e.g. a fixed State object.
+    context: { ...structuredClone(doc.context ?? {}), Execution: { ...CONTEXT.Execution } },
   });
   const states = [];
   const nested = [];
