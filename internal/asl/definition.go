@@ -128,6 +128,7 @@ type State struct {
 	InputPath      *string `json:"InputPath,omitempty"`
 	Parameters     any     `json:"Parameters,omitempty"`
 	Result         any     `json:"Result,omitempty"`
+	resultSet      bool    // Result was given, possibly as null
 	ResultSelector any     `json:"ResultSelector,omitempty"`
 	ResultPath     *string `json:"ResultPath,omitempty"`
 	OutputPath     *string `json:"OutputPath,omitempty"`
@@ -271,4 +272,91 @@ func writeString(b *bytes.Buffer, v string) error {
 	}
 	b.Truncate(b.Len() - 1)
 	return nil
+}
+
+// nullPath is the value a path field holds when the definition sets it to
+// JSON null ("InputPath": null, "ResultPath": null, "OutputPath": null),
+// which the language distinguishes from an absent field.
+const nullPath = "\x00null"
+
+// NullPath returns a path that marshals as JSON null: an InputPath or
+// OutputPath of null gives the state {} ; a ResultPath of null discards the
+// result and passes the state's input through.
+func NullPath() *string { s := nullPath; return &s }
+
+// IsNullPath reports whether p is an explicit JSON null.
+func IsNullPath(p *string) bool { return p != nil && *p == nullPath }
+
+var nullPathJSON = []byte(`"\u0000null"`)
+
+// UnmarshalJSON decodes a state, keeping explicit nulls of InputPath,
+// OutputPath and ResultPath (as NullPath) and whether Result was given.
+func (s *State) UnmarshalJSON(data []byte) error {
+	type plain State
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return err
+	}
+	isNull := func(k string) bool {
+		v, ok := keys[k]
+		return ok && string(bytes.TrimSpace(v)) == "null"
+	}
+	if isNull("InputPath") {
+		p.InputPath = NullPath()
+	}
+	if isNull("OutputPath") {
+		p.OutputPath = NullPath()
+	}
+	if isNull("ResultPath") {
+		p.ResultPath = NullPath()
+	}
+	_, p.resultSet = keys["Result"]
+	*s = State(p)
+	return nil
+}
+
+// MarshalJSON encodes a state, writing NullPath fields as null.
+func (s State) MarshalJSON() ([]byte, error) {
+	type plain State
+	return marshalNullPaths(plain(s))
+}
+
+// UnmarshalJSON decodes a catcher, keeping an explicit "ResultPath": null.
+func (c *Catcher) UnmarshalJSON(data []byte) error {
+	type plain Catcher
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return err
+	}
+	if v, ok := keys["ResultPath"]; ok && string(bytes.TrimSpace(v)) == "null" {
+		p.ResultPath = NullPath()
+	}
+	*c = Catcher(p)
+	return nil
+}
+
+// MarshalJSON encodes a catcher, writing a NullPath ResultPath as null.
+func (c Catcher) MarshalJSON() ([]byte, error) {
+	type plain Catcher
+	return marshalNullPaths(plain(c))
+}
+
+func marshalNullPaths(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.ReplaceAll(bytes.TrimSuffix(b.Bytes(), []byte("\n")), nullPathJSON, []byte("null")), nil
 }

@@ -1,0 +1,466 @@
+package asl
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Clock tells the engine what time it is.
+type Clock interface{ Now() time.Time }
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// VirtualClock is the engine's simulated time. It stands still unless moved
+// (Engine.Advance and Engine.RunUntilIdle jump it to each timer in turn), or,
+// with a Speed above zero, it also flows with the wall clock, Speed virtual
+// seconds per real second, so a dev stack can let time pass and still jump.
+// It is safe for concurrent use.
+type VirtualClock struct {
+	mu     sync.Mutex
+	at     time.Time // virtual time at realAt
+	realAt time.Time
+	speed  float64
+	wall   func() time.Time
+}
+
+// NewVirtualClock returns a clock standing at start.
+func NewVirtualClock(start time.Time) *VirtualClock {
+	return &VirtualClock{at: start, wall: time.Now}
+}
+
+// SetSpeed makes the clock flow at speed virtual seconds per wall second
+// (0 stops it).
+func (c *VirtualClock) SetSpeed(speed float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.nowLocked()
+	c.realAt = c.wall()
+	c.speed = speed
+}
+
+// Now returns the virtual time.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *VirtualClock) nowLocked() time.Time {
+	if c.speed == 0 {
+		return c.at
+	}
+	return c.at.Add(time.Duration(float64(c.wall().Sub(c.realAt)) * c.speed))
+}
+
+// Set moves the clock to t if t is later than now (virtual time never goes
+// back).
+func (c *VirtualClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := c.nowLocked(); t.After(now) {
+		c.at = t
+		c.realAt = c.wall()
+	}
+}
+
+// TaskCall is what a Resolver receives for one attempt of a Task state.
+type TaskCall struct {
+	ExecutionName string
+	StateName     string
+	// Resource is the state's Resource, e.g. "arn:aws:states:::lambda:invoke",
+	// "arn:aws:states:::dynamodb:getItem", a Lambda function ARN, or
+	// "arn:aws:states:::aws-sdk:dynamodb:getItem".
+	Resource string
+	// Input is the effective input: the state input after InputPath and
+	// Parameters.
+	Input any
+	// Context is the context object ($$) as the state sees it.
+	Context map[string]any
+	// Attempt is 0 for the first call and counts retries.
+	Attempt int
+	// Timeout is the state's TimeoutSeconds (or TimeoutSecondsPath); 0 when
+	// none. The ctx passed to Invoke carries it as a deadline in wall time.
+	Timeout time.Duration
+}
+
+// Resolver runs Task states. Returning *Error raises that error name; a
+// context deadline error becomes States.Timeout; any other error becomes
+// States.TaskFailed with the error text as cause. The result is normalized to
+// JSON values (structs are encoded and decoded).
+//
+// In virtual mode Invoke is called synchronously while the engine holds its
+// lock: it must not call the Engine's methods (start executions from another
+// goroutine instead).
+type Resolver interface {
+	Invoke(ctx context.Context, call TaskCall) (any, error)
+}
+
+// ResolverFunc adapts a function to Resolver.
+type ResolverFunc func(ctx context.Context, call TaskCall) (any, error)
+
+// Invoke calls f.
+func (f ResolverFunc) Invoke(ctx context.Context, call TaskCall) (any, error) { return f(ctx, call) }
+
+// EngineOptions configures an Engine.
+type EngineOptions struct {
+	// Clock is the time source. Nil means a new VirtualClock standing at
+	// Start.
+	Clock Clock
+	// Start is where a nil Clock starts; zero means 2024-01-01T00:00:00Z.
+	Start time.Time
+	// Resolver runs Task states. Nil fails every Task with States.TaskFailed.
+	Resolver Resolver
+	// Seed seeds the engine's random source: execution names, States.UUID,
+	// States.MathRandom without a seed, and FULL retry jitter.
+	Seed int64
+	// WaitOverrides replaces the wait of the named Wait states (like
+	// aws-local-stepfunctions' waitTimeOverrides).
+	WaitOverrides map[string]time.Duration
+	// MaxTransitions bounds the states one execution may enter (the guard
+	// against loops); 0 means 25,000, the AWS history limit.
+	MaxTransitions int
+	// StateMachineName names the state machine in ARNs and the context
+	// object; empty means "StateMachine".
+	StateMachineName string
+	// NoHistory stops recording history events (States() and History() are
+	// then empty); it saves memory for very large simulations.
+	NoHistory bool
+}
+
+// Execution statuses.
+const (
+	StatusRunning   = "RUNNING"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+	StatusTimedOut  = "TIMED_OUT"
+	StatusAborted   = "ABORTED"
+)
+
+// Execution is one run of a state machine. Its fields are written by the
+// engine while it holds its lock: read them when no Engine method is running
+// concurrently, or use Engine.Snapshot.
+type Execution struct {
+	Name         string
+	ARN          string
+	StateMachine *StateMachine
+	Status       string
+	Input        any
+	Output       any
+	Error        string
+	Cause        string
+	StartTime    time.Time
+	StopTime     time.Time
+
+	engine      *Engine
+	events      []event
+	transitions int
+	smName      string
+}
+
+// Transitions is the number of states entered (AWS bills state transitions).
+func (x *Execution) Transitions() int { return x.transitions }
+
+// Engine runs executions in one timeline. A waiting execution is a record in
+// a timer heap, not a goroutine. All methods are safe for concurrent use;
+// they serialize on one lock, and task calls run under it.
+type Engine struct {
+	mu       sync.Mutex
+	opts     EngineOptions
+	clock    Clock
+	vclock   *VirtualClock
+	rng      *rand.Rand
+	execs    map[string]*Execution
+	order    []*Execution
+	ready    []*run
+	timers   timerHeap
+	seq      uint64
+	paths    map[string]*Path
+	funcs    map[string]*Intrinsic
+	maxTrans int
+}
+
+// NewEngine makes an engine.
+func NewEngine(opts EngineOptions) *Engine {
+	e := &Engine{
+		opts:  opts,
+		execs: map[string]*Execution{},
+		paths: map[string]*Path{},
+		funcs: map[string]*Intrinsic{},
+		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x5851f42d4c957f2d)),
+	}
+	e.clock = opts.Clock
+	if e.clock == nil {
+		start := opts.Start
+		if start.IsZero() {
+			start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		e.clock = NewVirtualClock(start)
+	}
+	e.vclock, _ = e.clock.(*VirtualClock)
+	e.maxTrans = opts.MaxTransitions
+	if e.maxTrans <= 0 {
+		e.maxTrans = 25000
+	}
+	if e.opts.StateMachineName == "" {
+		e.opts.StateMachineName = "StateMachine"
+	}
+	return e
+}
+
+// Now is the engine's current time.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() Clock { return e.clock }
+
+// Start starts an execution and runs it until it waits or ends. An empty
+// name gets a generated one. A name already used with a different input
+// fails with an *Error named ExecutionAlreadyExists; the same name and input
+// while it still runs returns the running execution (StartExecution is
+// idempotent that way).
+func (e *Engine) Start(ctx context.Context, sm *StateMachine, name string, input any) (*Execution, error) {
+	return e.StartNamed(ctx, sm, e.opts.StateMachineName, name, input)
+}
+
+// StartNamed is Start for a state machine with its own name (the dev stack
+// runs several).
+func (e *Engine) StartNamed(ctx context.Context, sm *StateMachine, smName, name string, input any) (*Execution, error) {
+	in, err := Normalize(input)
+	if err != nil {
+		return nil, fmt.Errorf("start execution: input: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if name == "" {
+		name = newUUID(e.rng)
+	}
+	if old, ok := e.execs[name]; ok {
+		if old.Status == StatusRunning && jsonEqual(old.Input, in) && old.StateMachine == sm {
+			return old, nil
+		}
+		return nil, &Error{Name: ErrExecutionAlreadyExists, Cause: fmt.Sprintf("Execution Already Exists: '%s'", old.ARN)}
+	}
+	now := e.clock.Now()
+	x := &Execution{
+		Name:         name,
+		ARN:          fmt.Sprintf("arn:aws:states:local:000000000000:execution:%s:%s", smName, name),
+		StateMachine: sm,
+		Status:       StatusRunning,
+		Input:        in,
+		StartTime:    now,
+		engine:       e,
+		smName:       smName,
+	}
+	e.execs[name] = x
+	e.order = append(e.order, x)
+	e.record(x, event{typ: "ExecutionStarted", input: in})
+	if sm.TimeoutSeconds != nil && *sm.TimeoutSeconds > 0 {
+		e.schedule(now.Add(time.Duration(*sm.TimeoutSeconds)*time.Second), &run{exec: x, phase: phExecTimeout})
+	}
+	e.ready = append(e.ready, &run{exec: x, sm: sm, name: sm.StartAt, input: in, phase: phEnter})
+	e.drain(ctx)
+	return x, nil
+}
+
+// Advance moves virtual time forward by d, firing due timers in time order
+// and running every execution until it waits or ends. With a real clock it
+// only fires the timers already due.
+func (e *Engine) Advance(ctx context.Context, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.vclock == nil {
+		e.fireDue(ctx, e.clock.Now())
+		return
+	}
+	e.fireDue(ctx, e.clock.Now().Add(d))
+}
+
+// Tick fires the timers due at the clock's current time (for a flowing
+// clock: call it in a loop, sleeping until NextTimer).
+func (e *Engine) Tick(ctx context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fireDue(ctx, e.clock.Now())
+}
+
+// NextTimer returns when the next timer fires, if any.
+func (e *Engine) NextTimer() (time.Time, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.timers) == 0 {
+		return time.Time{}, false
+	}
+	return e.timers[0].at, true
+}
+
+// RunUntilIdle jumps virtual time from timer to timer until no execution is
+// running (or ctx is done). With a real clock it sleeps until each timer.
+func (e *Engine) RunUntilIdle(ctx context.Context) {
+	for ctx.Err() == nil {
+		e.mu.Lock()
+		e.drain(ctx)
+		if len(e.timers) == 0 {
+			e.mu.Unlock()
+			return
+		}
+		at := e.timers[0].at
+		if e.vclock != nil {
+			e.fireDue(ctx, at)
+			e.mu.Unlock()
+			continue
+		}
+		e.mu.Unlock()
+		if d := time.Until(at); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		e.Tick(ctx)
+	}
+}
+
+// fireDue runs timers due up to until in time order, then sets the clock to
+// until.
+func (e *Engine) fireDue(ctx context.Context, until time.Time) {
+	e.drain(ctx)
+	for len(e.timers) > 0 && !e.timers[0].at.After(until) && ctx.Err() == nil {
+		t := heap.Pop(&e.timers).(*timer)
+		if e.vclock != nil {
+			e.vclock.Set(t.at)
+		}
+		e.fire(t.r)
+		e.drain(ctx)
+	}
+	if e.vclock != nil {
+		e.vclock.Set(until)
+	}
+}
+
+// Stop aborts a running execution.
+func (e *Engine) Stop(name, errName, cause string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, ok := e.execs[name]
+	if !ok {
+		return &Error{Name: "ExecutionDoesNotExist", Cause: fmt.Sprintf("execution %q does not exist", name)}
+	}
+	if x.Status != StatusRunning {
+		return nil
+	}
+	x.Status = StatusAborted
+	x.Error, x.Cause = errName, cause
+	x.StopTime = e.clock.Now()
+	e.record(x, event{typ: "ExecutionAborted", errName: errName, cause: cause})
+	return nil
+}
+
+// Executions lists executions in start order.
+func (e *Engine) Executions() []*Execution {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Execution(nil), e.order...)
+}
+
+// Get returns the named execution, or nil.
+func (e *Engine) Get(name string) *Execution {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.execs[name]
+}
+
+// Snapshot copies an execution's public fields under the engine's lock.
+func (e *Engine) Snapshot(name string) (Execution, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	x, ok := e.execs[name]
+	if !ok {
+		return Execution{}, false
+	}
+	return Execution{Name: x.Name, ARN: x.ARN, StateMachine: x.StateMachine, Status: x.Status, Input: x.Input,
+		Output: x.Output, Error: x.Error, Cause: x.Cause, StartTime: x.StartTime, StopTime: x.StopTime}, true
+}
+
+// Run validates sm and runs one execution to completion in virtual time.
+func Run(ctx context.Context, sm *StateMachine, input any, opts EngineOptions) (*Execution, error) {
+	if err := Validate(sm); err != nil {
+		return nil, err
+	}
+	e := NewEngine(opts)
+	x, err := e.Start(ctx, sm, "", input)
+	if err != nil {
+		return nil, err
+	}
+	e.RunUntilIdle(ctx)
+	if err := ctx.Err(); err != nil {
+		return x, fmt.Errorf("run: %w", err)
+	}
+	return x, nil
+}
+
+// timer heap
+
+type timer struct {
+	at  time.Time
+	seq uint64
+	r   *run
+}
+
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at.Equal(h[j].at) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].at.Before(h[j].at)
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return t
+}
+
+func (e *Engine) schedule(at time.Time, r *run) {
+	e.seq++
+	heap.Push(&e.timers, &timer{at: at, seq: e.seq, r: r})
+}
+
+// drain runs ready runs until none is ready.
+func (e *Engine) drain(ctx context.Context) {
+	for len(e.ready) > 0 {
+		r := e.ready[0]
+		e.ready[0] = nil
+		e.ready = e.ready[1:]
+		if len(e.ready) == 0 {
+			e.ready = nil
+		}
+		e.step(ctx, r)
+	}
+}
+
+func (e *Engine) fire(r *run) {
+	if r.phase == phExecTimeout {
+		x := r.exec
+		if x.Status == StatusRunning {
+			e.endExecution(x, StatusTimedOut, nil, &Error{Name: ErrTimeout, Cause: "The execution timed out"})
+		}
+		return
+	}
+	e.ready = append(e.ready, r)
+}

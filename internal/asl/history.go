@@ -1,0 +1,190 @@
+package asl
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// event is the compact record behind a HistoryEvent. Values are shared, not
+// copied (the engine never mutates a value), and JSON text is only built when
+// History is called.
+type event struct {
+	typ     string
+	at      time.Time
+	name    string
+	input   any
+	output  any
+	errName string
+	cause   string
+	resType string
+	res     string
+	index   int
+	length  int
+}
+
+// HistoryEvent is one event in the shape of GetExecutionHistory: id,
+// previousEventId, timestamp, type, and a details object under the key the
+// API uses for that type (e.g. "stateEnteredEventDetails").
+type HistoryEvent struct {
+	ID              int64
+	PreviousEventID int64
+	Timestamp       time.Time
+	Type            string
+	DetailsKey      string
+	Details         map[string]any
+}
+
+// MarshalJSON writes the event as GetExecutionHistory does.
+func (h HistoryEvent) MarshalJSON() ([]byte, error) {
+	m := map[string]any{
+		"id":              h.ID,
+		"previousEventId": h.PreviousEventID,
+		"timestamp":       h.Timestamp.UTC().Format(time.RFC3339Nano),
+		"type":            h.Type,
+	}
+	if h.DetailsKey != "" {
+		m[h.DetailsKey] = h.Details
+	}
+	return json.Marshal(m)
+}
+
+// StateEntry is one visit of a state: when it was entered and exited, with
+// its input and output. ExitedAt is zero while the state runs (or when it
+// failed).
+type StateEntry struct {
+	Name      string
+	Type      string
+	EnteredAt time.Time
+	ExitedAt  time.Time
+	Input     any
+	Output    any
+}
+
+func (e *Engine) record(x *Execution, ev event) {
+	if e.opts.NoHistory {
+		return
+	}
+	ev.at = e.clock.Now()
+	x.events = append(x.events, ev)
+}
+
+// History returns the execution's events. It takes the engine's lock.
+func (x *Execution) History() []HistoryEvent {
+	if x.engine != nil {
+		x.engine.mu.Lock()
+		defer x.engine.mu.Unlock()
+	}
+	out := make([]HistoryEvent, len(x.events))
+	for i, ev := range x.events {
+		h := HistoryEvent{ID: int64(i + 1), PreviousEventID: int64(i), Timestamp: ev.at, Type: ev.typ}
+		d := map[string]any{}
+		str := func(v any) string {
+			s, err := encodeJSON(v)
+			if err != nil {
+				return "null"
+			}
+			return s
+		}
+		switch {
+		case ev.typ == "ExecutionStarted":
+			h.DetailsKey = "executionStartedEventDetails"
+			d["input"] = str(ev.input)
+			d["roleArn"] = "arn:aws:iam::000000000000:role/parcours-local"
+		case ev.typ == "ExecutionSucceeded":
+			h.DetailsKey = "executionSucceededEventDetails"
+			d["output"] = str(ev.output)
+		case ev.typ == "ExecutionFailed":
+			h.DetailsKey = "executionFailedEventDetails"
+			d["error"], d["cause"] = ev.errName, ev.cause
+		case ev.typ == "ExecutionTimedOut":
+			h.DetailsKey = "executionTimedOutEventDetails"
+			d["error"], d["cause"] = ev.errName, ev.cause
+		case ev.typ == "ExecutionAborted":
+			h.DetailsKey = "executionAbortedEventDetails"
+			d["error"], d["cause"] = ev.errName, ev.cause
+		case strings.HasSuffix(ev.typ, "StateEntered"):
+			h.DetailsKey = "stateEnteredEventDetails"
+			d["name"] = ev.name
+			d["input"] = str(ev.input)
+		case strings.HasSuffix(ev.typ, "StateExited"):
+			h.DetailsKey = "stateExitedEventDetails"
+			d["name"] = ev.name
+			d["output"] = str(ev.output)
+		case ev.typ == "TaskScheduled":
+			h.DetailsKey = "taskScheduledEventDetails"
+			d["resourceType"], d["resource"], d["region"] = ev.resType, ev.res, "local"
+			d["parameters"] = str(ev.input)
+		case ev.typ == "TaskStarted":
+			h.DetailsKey = "taskStartedEventDetails"
+			d["resourceType"], d["resource"] = ev.resType, ev.res
+		case ev.typ == "TaskSucceeded":
+			h.DetailsKey = "taskSucceededEventDetails"
+			d["resourceType"], d["resource"] = ev.resType, ev.res
+			d["output"] = str(ev.output)
+		case ev.typ == "TaskFailed":
+			h.DetailsKey = "taskFailedEventDetails"
+			d["resourceType"], d["resource"] = ev.resType, ev.res
+			d["error"], d["cause"] = ev.errName, ev.cause
+		case ev.typ == "TaskTimedOut":
+			h.DetailsKey = "taskTimedOutEventDetails"
+			d["resourceType"], d["resource"] = ev.resType, ev.res
+			d["error"], d["cause"] = ev.errName, ev.cause
+		case ev.typ == "MapStateStarted":
+			h.DetailsKey = "mapStateStartedEventDetails"
+			d["length"] = ev.length
+		case strings.HasPrefix(ev.typ, "MapIteration"):
+			h.DetailsKey = lowerFirst(ev.typ) + "EventDetails"
+			d["name"] = ev.name
+			d["index"] = ev.index
+		default:
+			d = nil
+		}
+		h.Details = d
+		out[i] = h
+	}
+	return out
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// States returns the states entered, in order, with their inputs and
+// outputs (states of Parallel branches and Map iterations included).
+func (x *Execution) States() []StateEntry {
+	if x.engine != nil {
+		x.engine.mu.Lock()
+		defer x.engine.mu.Unlock()
+	}
+	var out []StateEntry
+	open := map[string][]int{} // state name → indexes of entries not exited yet
+	for _, ev := range x.events {
+		switch {
+		case strings.HasSuffix(ev.typ, "StateEntered"):
+			open[ev.name] = append(open[ev.name], len(out))
+			out = append(out, StateEntry{Name: ev.name, Type: strings.TrimSuffix(ev.typ, "StateEntered"), EnteredAt: ev.at, Input: ev.input})
+		case strings.HasSuffix(ev.typ, "StateExited"):
+			if idx := open[ev.name]; len(idx) > 0 {
+				i := idx[0]
+				open[ev.name] = idx[1:]
+				out[i].ExitedAt = ev.at
+				out[i].Output = ev.output
+			}
+		}
+	}
+	return out
+}
+
+// StateNames returns the names of the states entered, in order.
+func (x *Execution) StateNames() []string {
+	st := x.States()
+	names := make([]string, len(st))
+	for i, s := range st {
+		names[i] = s.Name
+	}
+	return names
+}

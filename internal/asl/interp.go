@@ -1,0 +1,790 @@
+package asl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+type phase uint8
+
+const (
+	phEnter       phase = iota // enter the state named r.name
+	phWaitDone                 // a Wait state's timer fired
+	phRetry                    // a retry interval elapsed: run the state again
+	phJoined                   // all branches or iterations of a Parallel/Map ended
+	phExecTimeout              // timer only: the execution's TimeoutSeconds elapsed
+)
+
+// run is one thread of control: the top level of an execution, one branch of
+// a Parallel state, or one iteration of a Map state. A waiting run is only
+// this record in the timer heap.
+type run struct {
+	exec  *Execution
+	sm    *StateMachine
+	name  string
+	st    *State
+	input any // the state's raw input
+	eff   any // a Wait state's input after InputPath, kept while waiting
+	phase phase
+
+	entered    time.Time
+	attempts   []int // per retrier
+	retryCount int
+
+	parent *join // the join this run reports to (nil at the top level)
+	index  int   // position in parent's results
+	child  *join // the join this run waits on (Parallel/Map)
+	ctx    map[string]any
+}
+
+// join collects the results of a Parallel state's branches or a Map state's
+// iterations.
+type join struct {
+	owner    *run
+	results  []any
+	pending  int
+	failed   bool
+	isMap    bool
+	items    []any // Map: item inputs not started yet are items[next:]
+	next     int
+	limit    int // Map: MaxConcurrency (0 = all)
+	running  int
+	eff      any // the state's effective input
+	mapState *State
+}
+
+// alive reports whether neither the execution nor an enclosing Parallel/Map
+// has ended.
+func (r *run) alive() bool {
+	if r.exec.Status != StatusRunning {
+		return false
+	}
+	for j := r.parent; j != nil; j = j.owner.parent {
+		if j.failed {
+			return false
+		}
+	}
+	return true
+}
+
+// contextObject is $$ for the current state.
+func (e *Engine) contextObject(r *run) map[string]any {
+	if r.ctx != nil {
+		return r.ctx
+	}
+	x := r.exec
+	r.ctx = map[string]any{
+		"Execution": map[string]any{
+			"Id":        x.ARN,
+			"Name":      x.Name,
+			"StartTime": formatTime(x.StartTime),
+			"Input":     x.Input,
+			"RoleArn":   "arn:aws:iam::000000000000:role/parcours-local",
+		},
+		"State": map[string]any{
+			"Name":        r.name,
+			"EnteredTime": formatTime(r.entered),
+			"RetryCount":  intNumber(int64(r.retryCount)),
+		},
+		"StateMachine": map[string]any{
+			"Id":   fmt.Sprintf("arn:aws:states:local:000000000000:stateMachine:%s", x.smName),
+			"Name": x.smName,
+		},
+	}
+	return r.ctx
+}
+
+// formatTime writes timestamps the way Step Functions does in the context
+// object: UTC with milliseconds.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func (e *Engine) path(s string) (*Path, error) {
+	if p, ok := e.paths[s]; ok {
+		return p, nil
+	}
+	p, err := ParsePath(s)
+	if err != nil {
+		return nil, err
+	}
+	e.paths[s] = p
+	return p, nil
+}
+
+// evalPath evaluates a path against input (or $$).
+func (e *Engine) evalPath(r *run, s string, input any) (any, bool, error) {
+	p, err := e.path(s)
+	if err != nil {
+		return nil, false, &Error{Name: ErrRuntime, Cause: err.Error()}
+	}
+	var ctx any
+	if p.context {
+		ctx = e.contextObject(r)
+	}
+	v, ok := p.Eval(input, ctx)
+	return v, ok, nil
+}
+
+// applyPath is InputPath/OutputPath/ItemsPath: a missing value is
+// States.Runtime.
+func (e *Engine) applyPath(r *run, field string, p *string, input any) (any, error) {
+	if p == nil {
+		return input, nil
+	}
+	if IsNullPath(p) {
+		return map[string]any{}, nil
+	}
+	v, ok, err := e.evalPath(r, *p, input)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, newError(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: %s", r.name, *p, *p)
+	}
+	_ = field
+	return v, nil
+}
+
+// template evaluates a payload template (Parameters, ItemSelector,
+// ResultSelector): keys ending in ".$" take a path or intrinsic function.
+func (e *Engine) template(r *run, field string, tmpl any, input any) (any, error) {
+	switch t := tmpl.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, v := range t {
+			if strings.HasSuffix(k, ".$") {
+				s, ok := v.(string)
+				if !ok {
+					return nil, newError(ErrRuntime, "the value of %s field %q must be a string", field, k)
+				}
+				res, err := e.dollar(r, field, k, s, input)
+				if err != nil {
+					return nil, err
+				}
+				out[strings.TrimSuffix(k, ".$")] = res
+				continue
+			}
+			res, err := e.template(r, field, v, input)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = res
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, v := range t {
+			res, err := e.template(r, field, v, input)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+		}
+		return out, nil
+	}
+	return tmpl, nil
+}
+
+func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
+	if IsIntrinsic(s) {
+		f, ok := e.funcs[s]
+		if !ok {
+			var err error
+			f, err = ParseIntrinsic(s)
+			if err != nil {
+				return nil, &Error{Name: ErrIntrinsicFailure, Cause: err.Error()}
+			}
+			e.funcs[s] = f
+		}
+		return f.eval(&intrinsicEnv{input: input, ctx: e.contextObject(r), rng: e.rng})
+	}
+	v, ok, err := e.evalPath(r, s, input)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, newError(ErrParameterPathFailure, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", s, key, field, r.name)
+	}
+	return v, nil
+}
+
+// resultPath merges a result into the raw input.
+func (e *Engine) resultPath(r *run, p *string, input, result any) (any, error) {
+	if p == nil || *p == "$" {
+		return result, nil
+	}
+	if IsNullPath(p) {
+		return input, nil
+	}
+	path, err := e.path(*p)
+	if err != nil {
+		return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
+	}
+	if _, ok := input.(map[string]any); !ok {
+		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input of type %s in state '%s'", *p, typeName(input), r.name)
+	}
+	out, err := setPath(input, path.segs, result)
+	if err != nil {
+		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' in state '%s': %v", *p, r.name, err)
+	}
+	return out, nil
+}
+
+// step runs r until it waits, ends, or hands over to branches.
+func (e *Engine) step(ctx context.Context, r *run) {
+	for {
+		if !r.alive() {
+			return
+		}
+		if r.phase == phEnter {
+			st := r.sm.States.Get(r.name)
+			if st == nil {
+				e.failRun(r, newError(ErrRuntime, "state %q does not exist", r.name))
+				return
+			}
+			r.st = st
+			r.exec.transitions++
+			if r.exec.transitions > e.maxTrans {
+				e.failRun(r, newError(ErrRuntime, "the execution entered more than %d states", e.maxTrans))
+				return
+			}
+			r.entered = e.clock.Now()
+			r.attempts = nil
+			r.retryCount = 0
+			r.ctx = nil
+			e.record(r.exec, event{typ: st.Type + "StateEntered", name: r.name, input: r.input})
+		}
+		out, next, wait, err := e.exec(ctx, r)
+		if wait {
+			return
+		}
+		if err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) {
+				ae = &Error{Name: ErrRuntime, Cause: err.Error()}
+			}
+			out, next, err = e.handleError(r, ae)
+			if err == errParked {
+				return
+			}
+			if err != nil {
+				e.failRun(r, err.(*Error))
+				return
+			}
+		}
+		if r.st.Type == "Fail" {
+			return
+		}
+		e.record(r.exec, event{typ: r.st.Type + "StateExited", name: r.name, output: out})
+		if next == "" {
+			e.succeedRun(r, out)
+			return
+		}
+		r.name, r.input, r.phase, r.eff = next, out, phEnter, nil
+	}
+}
+
+var errParked = errors.New("parked")
+
+// handleError applies Retry and Catch. It returns the output and next state
+// when a catcher matched, errParked when a retry was scheduled, or the error.
+func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
+	st := r.st
+	if st.Type != "Task" && st.Type != "Parallel" && st.Type != "Map" {
+		return nil, "", ae
+	}
+	isTask := st.Type == "Task"
+	for i, rt := range st.Retry {
+		if !matches(rt.ErrorEquals, ae.Name, isTask) {
+			continue
+		}
+		if r.attempts == nil {
+			r.attempts = make([]int, len(st.Retry))
+		}
+		maxAttempts := 3
+		if rt.MaxAttempts != nil {
+			maxAttempts = *rt.MaxAttempts
+		}
+		if r.attempts[i] >= maxAttempts {
+			break
+		}
+		interval := 1.0
+		if rt.IntervalSeconds != nil {
+			interval = float64(*rt.IntervalSeconds)
+		}
+		backoff := 2.0
+		if rt.BackoffRate != nil {
+			backoff = *rt.BackoffRate
+		}
+		delay := interval * math.Pow(backoff, float64(r.attempts[i]))
+		if rt.MaxDelaySeconds != nil && delay > float64(*rt.MaxDelaySeconds) {
+			delay = float64(*rt.MaxDelaySeconds)
+		}
+		if rt.JitterStrategy == "FULL" {
+			delay *= e.rng.Float64()
+		}
+		r.attempts[i]++
+		r.retryCount++
+		r.phase = phRetry
+		e.schedule(e.clock.Now().Add(time.Duration(delay*float64(time.Second))), r)
+		return nil, "", errParked
+	}
+	for _, c := range st.Catch {
+		if !matches(c.ErrorEquals, ae.Name, isTask) {
+			continue
+		}
+		errOut := map[string]any{"Error": ae.Name, "Cause": ae.Cause}
+		out, err := e.resultPath(r, c.ResultPath, r.input, errOut)
+		if err != nil {
+			return nil, "", err
+		}
+		return out, c.Next, nil
+	}
+	return nil, "", ae
+}
+
+// exec runs the current state once. wait reports that the run parked.
+func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait bool, err error) {
+	st := r.st
+	next = st.Next
+	switch st.Type {
+	case "Pass":
+		eff, err := e.inputs(r, st)
+		if err != nil {
+			return nil, "", false, err
+		}
+		result := eff
+		if st.Result != nil || st.resultSet {
+			result = st.Result
+		}
+		out, err = e.outputs(r, st, result, false)
+		return out, next, false, err
+	case "Task":
+		eff, err := e.inputs(r, st)
+		if err != nil {
+			return nil, "", false, err
+		}
+		result, err := e.task(ctx, r, st, eff)
+		if err != nil {
+			return nil, "", false, err
+		}
+		out, err = e.outputs(r, st, result, true)
+		return out, next, false, err
+	case "Choice":
+		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+		if err != nil {
+			return nil, "", false, err
+		}
+		next, err = e.choose(r, st, eff)
+		if err != nil {
+			return nil, "", false, err
+		}
+		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
+		return out, next, false, err
+	case "Wait":
+		if r.phase == phWaitDone {
+			out, err = e.applyPath(r, "OutputPath", st.OutputPath, r.eff)
+			r.eff = nil
+			return out, next, false, err
+		}
+		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+		if err != nil {
+			return nil, "", false, err
+		}
+		until, err := e.waitUntil(r, st, eff)
+		if err != nil {
+			return nil, "", false, err
+		}
+		r.eff = eff
+		r.phase = phWaitDone
+		e.schedule(until, r)
+		return nil, "", true, nil
+	case "Succeed":
+		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+		if err != nil {
+			return nil, "", false, err
+		}
+		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
+		return out, "", false, err
+	case "Fail":
+		fe := &Error{Name: st.Error, Cause: st.Cause}
+		if st.ErrorPath != "" {
+			v, ok, perr := e.evalPath(r, st.ErrorPath, r.input)
+			if perr != nil || !ok {
+				return nil, "", false, newError(ErrRuntime, "ErrorPath '%s' of state '%s' does not point to a value", st.ErrorPath, r.name)
+			}
+			s, ok := v.(string)
+			if !ok {
+				return nil, "", false, newError(ErrRuntime, "ErrorPath '%s' of state '%s' must point to a string", st.ErrorPath, r.name)
+			}
+			fe.Name = s
+		}
+		if st.CausePath != "" {
+			v, ok, perr := e.evalPath(r, st.CausePath, r.input)
+			if perr != nil || !ok {
+				return nil, "", false, newError(ErrRuntime, "CausePath '%s' of state '%s' does not point to a value", st.CausePath, r.name)
+			}
+			s, ok := v.(string)
+			if !ok {
+				return nil, "", false, newError(ErrRuntime, "CausePath '%s' of state '%s' must point to a string", st.CausePath, r.name)
+			}
+			fe.Cause = s
+		}
+		e.failRun(r, fe)
+		return nil, "", false, nil
+	case "Parallel", "Map":
+		if r.phase == phJoined {
+			j := r.child
+			r.child = nil
+			r.phase = phEnter
+			e.record(r.exec, event{typ: st.Type + "StateSucceeded", name: r.name})
+			out, err = e.outputs(r, st, j.results, true)
+			return out, next, false, err
+		}
+		eff, err := e.inputs(r, st)
+		if err != nil {
+			return nil, "", false, err
+		}
+		if st.Type == "Parallel" {
+			return nil, "", e.startParallel(r, st, eff), nil
+		}
+		parked, err := e.startMap(r, st, eff)
+		return nil, "", parked, err
+	}
+	return nil, "", false, newError(ErrRuntime, "state '%s' has unknown type %q", r.name, st.Type)
+}
+
+// inputs applies InputPath then Parameters (a Map state's Parameters are
+// its ItemSelector, applied per item).
+func (e *Engine) inputs(r *run, st *State) (any, error) {
+	eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+	if err != nil {
+		return nil, err
+	}
+	if st.Parameters != nil && st.Type != "Map" {
+		return e.template(r, "Parameters", st.Parameters, eff)
+	}
+	return eff, nil
+}
+
+// outputs applies ResultSelector (when selector), ResultPath and OutputPath.
+func (e *Engine) outputs(r *run, st *State, result any, selector bool) (any, error) {
+	var err error
+	if selector && st.ResultSelector != nil {
+		result, err = e.template(r, "ResultSelector", st.ResultSelector, result)
+		if err != nil {
+			return nil, err
+		}
+	}
+	out, err := e.resultPath(r, st.ResultPath, r.input, result)
+	if err != nil {
+		return nil, err
+	}
+	return e.applyPath(r, "OutputPath", st.OutputPath, out)
+}
+
+func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, error) {
+	var timeout time.Duration
+	if st.TimeoutSeconds != nil {
+		timeout = time.Duration(*st.TimeoutSeconds) * time.Second
+	} else if st.TimeoutSecondsPath != "" {
+		v, ok, err := e.evalPath(r, st.TimeoutSecondsPath, r.input)
+		if err != nil {
+			return nil, err
+		}
+		n, isInt := toInt(v)
+		if !ok || !isInt || n <= 0 {
+			return nil, newError(ErrRuntime, "TimeoutSecondsPath '%s' of state '%s' must point to a positive integer", st.TimeoutSecondsPath, r.name)
+		}
+		timeout = time.Duration(n) * time.Second
+	}
+	call := TaskCall{
+		ExecutionName: r.exec.Name,
+		StateName:     r.name,
+		Resource:      st.Resource,
+		Input:         eff,
+		Context:       e.contextObject(r),
+		Attempt:       r.retryCount,
+		Timeout:       timeout,
+	}
+	rt, rs := resourceParts(st.Resource)
+	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, input: eff, resType: rt, res: rs})
+	e.record(r.exec, event{typ: "TaskStarted", name: r.name, resType: rt, res: rs})
+	if e.opts.Resolver == nil {
+		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
+		e.record(r.exec, event{typ: "TaskFailed", name: r.name, errName: err.Name, cause: err.Cause, resType: rt, res: rs})
+		return nil, err
+	}
+	cctx := ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	res, err := e.opts.Resolver.Invoke(cctx, call)
+	if err == nil && timeout > 0 && cctx.Err() != nil && ctx.Err() == nil {
+		err = context.DeadlineExceeded
+	}
+	if err != nil {
+		var ae *Error
+		switch {
+		case errors.As(err, &ae):
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			ae = &Error{Name: ErrTimeout, Cause: fmt.Sprintf("the task did not finish within %s", timeout)}
+		default:
+			ae = &Error{Name: ErrTaskFailed, Cause: err.Error()}
+		}
+		if ae.Name == ErrTimeout {
+			e.record(r.exec, event{typ: "TaskTimedOut", name: r.name, errName: ae.Name, cause: ae.Cause, resType: rt, res: rs})
+		} else {
+			e.record(r.exec, event{typ: "TaskFailed", name: r.name, errName: ae.Name, cause: ae.Cause, resType: rt, res: rs})
+		}
+		return nil, ae
+	}
+	res, err = Normalize(res)
+	if err != nil {
+		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
+		e.record(r.exec, event{typ: "TaskFailed", name: r.name, errName: ae.Name, cause: ae.Cause, resType: rt, res: rs})
+		return nil, ae
+	}
+	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, output: res, resType: rt, res: rs})
+	return res, nil
+}
+
+// resourceParts splits a Resource into the resourceType and resource of
+// history events: "arn:aws:states:::dynamodb:getItem" → dynamodb, getItem.
+func resourceParts(res string) (string, string) {
+	if rest, ok := strings.CutPrefix(res, "arn:aws:states:::"); ok {
+		rest = strings.TrimPrefix(rest, "aws-sdk:")
+		if i := strings.IndexByte(rest, ':'); i >= 0 {
+			return rest[:i], rest[i+1:]
+		}
+		return rest, ""
+	}
+	if strings.Contains(res, ":lambda:") {
+		return "lambda", "invoke"
+	}
+	return "", res
+}
+
+func (e *Engine) waitUntil(r *run, st *State, eff any) (time.Time, error) {
+	now := e.clock.Now()
+	if d, ok := e.opts.WaitOverrides[r.name]; ok {
+		return now.Add(d), nil
+	}
+	switch {
+	case st.Seconds != nil:
+		return now.Add(time.Duration(*st.Seconds) * time.Second), nil
+	case st.SecondsPath != "":
+		v, ok, err := e.evalPath(r, st.SecondsPath, eff)
+		if err != nil {
+			return now, err
+		}
+		if !ok {
+			return now, newError(ErrRuntime, "SecondsPath '%s' of state '%s' does not point to a value", st.SecondsPath, r.name)
+		}
+		n, isInt := toInt(v)
+		if !isInt || n < 0 {
+			return now, newError(ErrRuntime, "SecondsPath '%s' of state '%s' must point to a non-negative integer, got %s", st.SecondsPath, r.name, describe(v))
+		}
+		return now.Add(time.Duration(n) * time.Second), nil
+	case st.Timestamp != "":
+		t, ok := parseTimestamp(st.Timestamp)
+		if !ok {
+			return now, newError(ErrRuntime, "Timestamp '%s' of state '%s' is not an RFC 3339 timestamp", st.Timestamp, r.name)
+		}
+		return t, nil
+	case st.TimestampPath != "":
+		v, ok, err := e.evalPath(r, st.TimestampPath, eff)
+		if err != nil {
+			return now, err
+		}
+		if !ok {
+			return now, newError(ErrRuntime, "TimestampPath '%s' of state '%s' does not point to a value", st.TimestampPath, r.name)
+		}
+		s, _ := v.(string)
+		t, ok := parseTimestamp(s)
+		if !ok {
+			return now, newError(ErrRuntime, "TimestampPath '%s' of state '%s' must point to an RFC 3339 timestamp, got %s", st.TimestampPath, r.name, describe(v))
+		}
+		return t, nil
+	}
+	return now, newError(ErrRuntime, "Wait state '%s' has no Seconds, SecondsPath, Timestamp or TimestampPath", r.name)
+}
+
+// parseTimestamp parses the RFC 3339 profile the States Language uses: an
+// uppercase T between date and time, an uppercase Z or a numeric offset.
+func parseTimestamp(s string) (time.Time, bool) {
+	if len(s) < 20 || s[10] != 'T' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (e *Engine) startParallel(r *run, st *State, eff any) bool {
+	j := &join{owner: r, results: make([]any, len(st.Branches)), pending: len(st.Branches), eff: eff}
+	r.child = j
+	e.record(r.exec, event{typ: "ParallelStateStarted", name: r.name})
+	if len(st.Branches) == 0 {
+		r.phase = phJoined
+		e.ready = append(e.ready, r)
+		return true
+	}
+	for i := range st.Branches {
+		b := &st.Branches[i]
+		e.ready = append(e.ready, &run{exec: r.exec, sm: b, name: b.StartAt, input: eff, phase: phEnter, parent: j, index: i})
+	}
+	return true
+}
+
+func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
+	itemsPath := st.ItemsPath
+	var items any = eff
+	if itemsPath != "" {
+		v, ok, err := e.evalPath(r, itemsPath, eff)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, newError(ErrRuntime, "ItemsPath '%s' of state '%s' does not point to a value", itemsPath, r.name)
+		}
+		items = v
+	}
+	arr, ok := items.([]any)
+	if !ok {
+		return false, newError(ErrRuntime, "the items of Map state '%s' must be an array, got %s", r.name, typeName(items))
+	}
+	sel := st.ItemSelector
+	if sel == nil {
+		sel = st.Parameters
+	}
+	inputs := make([]any, len(arr))
+	for i, it := range arr {
+		if sel == nil {
+			inputs[i] = it
+			continue
+		}
+		ctxObj := e.contextObject(r)
+		withItem := make(map[string]any, len(ctxObj)+1)
+		for k, v := range ctxObj {
+			withItem[k] = v
+		}
+		withItem["Map"] = map[string]any{"Item": map[string]any{"Index": intNumber(int64(i)), "Value": it}}
+		saved := r.ctx
+		r.ctx = withItem
+		v, err := e.template(r, "ItemSelector", sel, eff)
+		r.ctx = saved
+		if err != nil {
+			return false, err
+		}
+		inputs[i] = v
+	}
+	j := &join{owner: r, results: make([]any, len(arr)), pending: len(arr), isMap: true, items: inputs, eff: eff, mapState: st}
+	if st.MaxConcurrency != nil {
+		j.limit = *st.MaxConcurrency
+	}
+	r.child = j
+	e.record(r.exec, event{typ: "MapStateStarted", name: r.name, length: len(arr)})
+	if len(arr) == 0 {
+		r.phase = phJoined
+		e.ready = append(e.ready, r)
+		return true, nil
+	}
+	e.startIterations(j)
+	return true, nil
+}
+
+func (e *Engine) startIterations(j *join) {
+	st := j.mapState
+	proc := st.ItemProcessor
+	if proc == nil {
+		proc = st.Iterator
+	}
+	for j.next < len(j.items) && (j.limit == 0 || j.running < j.limit) {
+		i := j.next
+		j.next++
+		j.running++
+		e.record(j.owner.exec, event{typ: "MapIterationStarted", name: j.owner.name, index: i})
+		e.ready = append(e.ready, &run{exec: j.owner.exec, sm: proc, name: proc.StartAt, input: j.items[i], phase: phEnter, parent: j, index: i})
+		j.items[i] = nil
+	}
+}
+
+// succeedRun ends a run that reached an End state or a Succeed state.
+func (e *Engine) succeedRun(r *run, out any) {
+	j := r.parent
+	if j == nil {
+		e.endExecution(r.exec, StatusSucceeded, out, nil)
+		return
+	}
+	j.results[r.index] = out
+	j.pending--
+	if j.isMap {
+		e.record(r.exec, event{typ: "MapIterationSucceeded", name: j.owner.name, index: r.index})
+		j.running--
+		e.startIterations(j)
+	}
+	if j.pending == 0 {
+		j.owner.phase = phJoined
+		e.ready = append(e.ready, j.owner)
+	}
+}
+
+// failRun ends a run with an error: the execution fails, or the enclosing
+// Parallel/Map state fails with the same error (after Retry/Catch there).
+func (e *Engine) failRun(r *run, ae *Error) {
+	j := r.parent
+	if j == nil {
+		e.endExecution(r.exec, StatusFailed, nil, ae)
+		return
+	}
+	if j.failed {
+		return
+	}
+	j.failed = true
+	owner := j.owner
+	owner.child = nil
+	if j.isMap {
+		e.record(r.exec, event{typ: "MapIterationFailed", name: owner.name, index: r.index})
+		e.record(r.exec, event{typ: "MapStateFailed", name: owner.name})
+	} else {
+		e.record(r.exec, event{typ: "ParallelStateFailed", name: owner.name})
+	}
+	out, next, err := e.handleError(owner, ae)
+	if err == errParked {
+		return
+	}
+	if err != nil {
+		e.failRun(owner, err.(*Error))
+		return
+	}
+	e.record(owner.exec, event{typ: owner.st.Type + "StateExited", name: owner.name, output: out})
+	owner.name, owner.input, owner.phase = next, out, phEnter
+	e.ready = append(e.ready, owner)
+}
+
+func (e *Engine) endExecution(x *Execution, status string, out any, ae *Error) {
+	if x.Status != StatusRunning {
+		return
+	}
+	x.Status = status
+	x.StopTime = e.clock.Now()
+	switch status {
+	case StatusSucceeded:
+		x.Output = out
+		e.record(x, event{typ: "ExecutionSucceeded", output: out})
+	case StatusTimedOut:
+		x.Error, x.Cause = ae.Name, ae.Cause
+		e.record(x, event{typ: "ExecutionTimedOut", errName: ae.Name, cause: ae.Cause})
+	default:
+		x.Error, x.Cause = ae.Name, ae.Cause
+		e.record(x, event{typ: "ExecutionFailed", errName: ae.Name, cause: ae.Cause})
+	}
+}
