@@ -1,0 +1,491 @@
+package profile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/parcours/parcours/internal/touchpoint"
+)
+
+// Item attributes besides the keys and AttrView/AttrTTL (view.go).
+const (
+	AttrEvent      = "event"      // event item: the canonical touchpoint.Event as JSON
+	AttrType       = "type"       // event item: the event type
+	AttrSource     = "source"     // event and order items
+	AttrProfilePK  = "profile_pk" // event item: the profile it was merged into
+	AttrEmail      = "email"      // event, profile and alias items
+	AttrReceivedAt = "received_at"
+	AttrTotals     = "totals" // profile item: Totals as JSON
+	AttrState      = "state"  // order item: Order (without its view) as JSON
+	AttrVersion    = "version"
+	AttrConsent    = "consent_state"
+	AttrOrderCount = "order_count"
+	AttrStatus     = "status"
+	AttrUpdatedAt  = "updated_at"
+	AttrSeenAt     = "seen_at" // alias item: epoch ms of the newest event that set it
+)
+
+// DynamoDB is what the Store needs from the SDK client.
+type DynamoDB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Status is what Apply did with an event.
+type Status string
+
+// Apply outcomes.
+const (
+	Stored     Status = "stored"     // merged and recorded
+	Duplicate  Status = "duplicate"  // the event item existed: nothing changed
+	Unresolved Status = "unresolved" // no email, and no alias for the customer id: nothing written
+)
+
+// Outcome is the result of Apply. Reason explains Unresolved.
+type Outcome struct {
+	Status Status
+	Reason string
+	Email  string // the profile it was merged into (never log it raw)
+}
+
+var (
+	// ErrNotFound is returned when a profile or alias does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when the profile kept changing under every
+	// attempt; nothing was written and the caller may retry.
+	ErrConflict = errors.New("profile changed concurrently on every attempt")
+)
+
+// Store reads and writes profiles. Every write is one TransactWriteItems
+// guarded by the profile's version: read, merge in Go, write if unchanged,
+// else re-read and retry.
+type Store struct {
+	DB          DynamoDB
+	Table       string
+	Now         func() time.Time
+	Policy      Policy
+	EventTTL    time.Duration // how long event items (the dedupe window) live
+	MaxAttempts int           // optimistic-concurrency attempts per write
+}
+
+// NewStore returns a Store with the default policy, a 90-day event TTL and
+// 20 attempts.
+func NewStore(db DynamoDB, table string) *Store {
+	return &Store{DB: db, Table: table, Now: time.Now, Policy: DefaultPolicy, EventTTL: 90 * 24 * time.Hour, MaxAttempts: 20}
+}
+
+// Apply stores one event: its event item (the dedupe key), the merged
+// profile, the order it touches and, when it carries both an email and a
+// customer id, the alias — all in one transaction, or nothing.
+func (s *Store) Apply(ctx context.Context, ev touchpoint.Event) (Outcome, error) {
+	if ev.ID == "" {
+		return Outcome{}, &touchpoint.InputError{Field: "id", Reason: "event has no id"}
+	}
+	if err := validateMoney(ev); err != nil {
+		return Outcome{}, err
+	}
+	email := NormalizeEmail(ev.Email)
+	if email == "" {
+		if ev.CustomerID == "" {
+			return Outcome{Status: Unresolved, Reason: "event has neither an email nor a customer id"}, nil
+		}
+		var err error
+		email, err = s.ResolveAlias(ctx, ev.Source, ev.Shop, ev.CustomerID)
+		if errors.Is(err, ErrNotFound) {
+			return Outcome{Status: Unresolved, Reason: fmt.Sprintf("%s customer %s has no known email yet", ev.Source, ev.CustomerID)}, nil
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	}
+	oid, osrc := orderRef(ev)
+	w := write{email: email, orderID: oid, orderSource: osrc, event: &ev, eventJSON: string(body),
+		merge: func(p Profile, o *Order) (Profile, *Order) { return s.Policy.Merge(p, o, ev) }}
+	st, err := s.write(ctx, w)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("apply event %s: %w", ev.ID, err)
+	}
+	return Outcome{Status: st, Email: email}, nil
+}
+
+// SetConsent records a consent change (an unsubscribe) made at at. An
+// older change than the one on the profile changes nothing.
+func (s *Store) SetConsent(ctx context.Context, email, state string, at time.Time) error {
+	email = NormalizeEmail(email)
+	c := &touchpoint.Consent{State: state, UpdatedAt: at.UTC()}
+	_, err := s.write(ctx, write{email: email, merge: func(p Profile, _ *Order) (Profile, *Order) {
+		p = p.clone()
+		p.View.Consent = newerConsent(p.View.Consent, c)
+		s.Policy.Derive(&p)
+		return p, nil
+	}})
+	if err != nil {
+		return fmt.Errorf("set consent: %w", err)
+	}
+	return nil
+}
+
+// Suppress marks the address as not to be emailed (bounce, complaint). The
+// first suppression is kept.
+func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+	email = NormalizeEmail(email)
+	_, err := s.write(ctx, write{email: email, merge: func(p Profile, _ *Order) (Profile, *Order) {
+		p = p.clone()
+		if p.View.Suppressed == nil {
+			p.View.Suppressed = &Suppression{Reason: reason, At: at.UTC()}
+		}
+		s.Policy.Derive(&p)
+		return p, nil
+	}})
+	if err != nil {
+		return fmt.Errorf("suppress: %w", err)
+	}
+	return nil
+}
+
+// write is one read-modify-write of a profile.
+type write struct {
+	email       string
+	orderID     string
+	orderSource string
+	event       *touchpoint.Event // nil for SetConsent and Suppress
+	eventJSON   string
+	merge       func(Profile, *Order) (Profile, *Order)
+}
+
+func (s *Store) write(ctx context.Context, w write) (Status, error) {
+	alias := w.event != nil && w.event.Email != "" && w.event.CustomerID != ""
+	for attempt := 1; ; attempt++ {
+		p, err := s.Get(ctx, w.email)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		var o *Order
+		if w.orderID != "" {
+			o, err = s.getOrder(ctx, w.email, w.orderSource, w.orderID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return "", err
+			}
+		}
+		np, no := w.merge(p, o)
+		now := s.Now().UTC()
+		np.View.Email = w.email
+		if p.Version == 0 {
+			np.View.CreatedAt = now
+		}
+		np.View.UpdatedAt = now
+		np.Version = p.Version + 1
+
+		var items []types.TransactWriteItem
+		eventIdx, aliasIdx := -1, -1
+		if w.event != nil {
+			eventIdx = len(items)
+			items = append(items, s.eventPut(w, now))
+		}
+		profileIdx := len(items)
+		pi, err := s.profilePut(np, p.Version)
+		if err != nil {
+			return "", err
+		}
+		items = append(items, pi)
+		if no != nil {
+			oi, err := s.orderPut(w.email, no, now)
+			if err != nil {
+				return "", err
+			}
+			items = append(items, oi)
+		}
+		if alias {
+			aliasIdx = len(items)
+			items = append(items, s.aliasPut(w.event, w.email))
+		}
+
+		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return Stored, nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return "", fmt.Errorf("write profile: %w", err)
+		}
+		code := func(i int) string {
+			if i < 0 || i >= len(tce.CancellationReasons) {
+				return ""
+			}
+			return aws.ToString(tce.CancellationReasons[i].Code)
+		}
+		switch {
+		case code(eventIdx) == "ConditionalCheckFailed":
+			return Duplicate, nil
+		case code(profileIdx) == "ConditionalCheckFailed" || anyCode(tce, "TransactionConflict"):
+			// Someone wrote the profile since we read it: re-read and retry.
+		case code(aliasIdx) == "ConditionalCheckFailed":
+			// A newer event already points the alias elsewhere: keep it.
+			alias = false
+			continue
+		default:
+			return "", fmt.Errorf("write profile: %w", err)
+		}
+		if attempt >= s.MaxAttempts {
+			return "", ErrConflict
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return "", err
+		}
+	}
+}
+
+func anyCode(tce *types.TransactionCanceledException, code string) bool {
+	for _, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == code {
+			return true
+		}
+	}
+	return false
+}
+
+// backoff sleeps a random time up to 5 ms × 2^attempt, capped at 100 ms
+// ("full jitter"), so writers that collided spread out.
+func backoff(ctx context.Context, attempt int) error {
+	ceiling := 5 * time.Millisecond << min(attempt, 5)
+	ceiling = min(ceiling, 100*time.Millisecond)
+	t := time.NewTimer(rand.N(ceiling) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("retry profile write: %w", ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)}
+}
+
+func (s *Store) eventPut(w write, now time.Time) types.TransactWriteItem {
+	ev := w.event
+	item := key(EventPK(ev.ID), SKEvent)
+	item[AttrEvent] = str(w.eventJSON)
+	item[AttrType] = str(string(ev.Type))
+	item[AttrSource] = str(ev.Source)
+	item[AttrEmail] = str(w.email)
+	item[AttrProfilePK] = str(ProfilePK(w.email))
+	item[AttrReceivedAt] = str(now.Format(time.RFC3339Nano))
+	item[AttrTTL] = num(now.Add(s.EventTTL).Unix())
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                aws.String(s.Table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+	}}
+}
+
+func (s *Store) profilePut(p Profile, prevVersion int64) (types.TransactWriteItem, error) {
+	view, err := json.Marshal(p.View)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode profile view: %w", err)
+	}
+	totals, err := json.Marshal(p.Totals)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode profile totals: %w", err)
+	}
+	item := key(ProfilePK(p.View.Email), SKProfile)
+	item[AttrView] = str(string(view))
+	item[AttrTotals] = str(string(totals))
+	item[AttrEmail] = str(p.View.Email)
+	item[AttrOrderCount] = num(p.View.OrderCount)
+	item[AttrUpdatedAt] = str(p.View.UpdatedAt.Format(time.RFC3339Nano))
+	item[AttrVersion] = num(p.Version)
+	if p.View.Consent != nil {
+		item[AttrConsent] = str(p.View.Consent.State)
+	}
+	put := &types.Put{TableName: aws.String(s.Table), Item: item}
+	if prevVersion == 0 {
+		put.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		put.ExpressionAttributeNames = map[string]string{"#pk": AttrPK}
+	} else {
+		put.ConditionExpression = aws.String("#v = :v")
+		put.ExpressionAttributeNames = map[string]string{"#v": AttrVersion}
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(prevVersion)}
+	}
+	return types.TransactWriteItem{Put: put}, nil
+}
+
+// orderPut needs no condition of its own: only profile writes touch order
+// items, and each one is guarded by the profile's version in the same
+// transaction.
+func (s *Store) orderPut(email string, o *Order, now time.Time) (types.TransactWriteItem, error) {
+	view, err := json.Marshal(o.View)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode order view: %w", err)
+	}
+	state, err := json.Marshal(o)
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode order state: %w", err)
+	}
+	item := key(ProfilePK(email), OrderSK(o.View.Source, o.View.ID))
+	item[AttrView] = str(string(view))
+	item[AttrState] = str(string(state))
+	item[AttrSource] = str(o.View.Source)
+	item[AttrStatus] = str(o.View.Status)
+	item[AttrUpdatedAt] = str(now.Format(time.RFC3339Nano))
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}}, nil
+}
+
+// aliasPut points a platform customer id at an email unless a newer event
+// already pointed it (a customer who changed address keeps the newest).
+func (s *Store) aliasPut(ev *touchpoint.Event, email string) types.TransactWriteItem {
+	item := key(AliasPK(ev.Source, ev.Shop, ev.CustomerID), SKAlias)
+	item[AttrEmail] = str(email)
+	item[AttrSeenAt] = num(ev.OccurredAt.UnixMilli())
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                 aws.String(s.Table),
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #at <= :at"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#at": AttrSeenAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": num(ev.OccurredAt.UnixMilli())},
+	}}
+}
+
+// Get reads a profile with a strongly consistent read. A missing profile
+// is ErrNotFound together with an empty Profile (Version 0).
+func (s *Store) Get(ctx context.Context, email string) (Profile, error) {
+	email = NormalizeEmail(email)
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(ProfilePK(email), SKProfile), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Profile{}, fmt.Errorf("get profile: %w", err)
+	}
+	if out.Item == nil {
+		return Profile{}, ErrNotFound
+	}
+	var p Profile
+	if err := decodeJSON(out.Item, AttrView, &p.View); err != nil {
+		return Profile{}, err
+	}
+	if err := decodeJSON(out.Item, AttrTotals, &p.Totals); err != nil {
+		return Profile{}, err
+	}
+	n, ok := out.Item[AttrVersion].(*types.AttributeValueMemberN)
+	if !ok {
+		return Profile{}, errors.New("profile item has no version")
+	}
+	if p.Version, err = strconv.ParseInt(n.Value, 10, 64); err != nil {
+		return Profile{}, fmt.Errorf("profile version: %w", err)
+	}
+	return p, nil
+}
+
+// GetView returns the profile as journeys see it, or ErrNotFound.
+func (s *Store) GetView(ctx context.Context, email string) (View, error) {
+	p, err := s.Get(ctx, email)
+	return p.View, err
+}
+
+// Orders lists a profile's orders (by source and id).
+func (s *Store) Orders(ctx context.Context, email string) ([]OrderView, error) {
+	var out []OrderView
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :o)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(ProfilePK(NormalizeEmail(email))), ":o": str("ORDER#")},
+	}
+	for {
+		page, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("query orders: %w", err)
+		}
+		for _, it := range page.Items {
+			var ov OrderView
+			if err := decodeJSON(it, AttrView, &ov); err != nil {
+				return nil, err
+			}
+			out = append(out, ov)
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+func (s *Store) getOrder(ctx context.Context, email, source, id string) (*Order, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(ProfilePK(email), OrderSK(source, id)), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get order %s/%s: %w", source, id, err)
+	}
+	if out.Item == nil {
+		return nil, ErrNotFound
+	}
+	var o Order
+	if err := decodeJSON(out.Item, AttrState, &o); err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(out.Item, AttrView, &o.View); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// ResolveAlias returns the email a platform customer id belongs to, or
+// ErrNotFound.
+func (s *Store) ResolveAlias(ctx context.Context, source, shop, customerID string) (string, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table), Key: key(AliasPK(source, shop, customerID), SKAlias), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fmt.Errorf("resolve alias: %w", err)
+	}
+	e, ok := out.Item[AttrEmail].(*types.AttributeValueMemberS)
+	if !ok || e.Value == "" {
+		return "", ErrNotFound
+	}
+	return e.Value, nil
+}
+
+func decodeJSON(item map[string]types.AttributeValue, attr string, v any) error {
+	s, ok := item[attr].(*types.AttributeValueMemberS)
+	if !ok {
+		return fmt.Errorf("item has no %q attribute", attr)
+	}
+	if err := json.Unmarshal([]byte(s.Value), v); err != nil {
+		return fmt.Errorf("decode %q attribute: %w", attr, err)
+	}
+	return nil
+}
+
+// validateMoney rejects amounts the merge could not add exactly.
+func validateMoney(ev touchpoint.Event) error {
+	if o := ev.Order; o != nil {
+		for field, v := range map[string]string{"order.total": o.Total, "order.refunded": o.Refunded} {
+			if _, err := ParseAmount(v); err != nil {
+				return &touchpoint.InputError{Field: field, Reason: "not a decimal amount"}
+			}
+		}
+	}
+	return nil
+}
