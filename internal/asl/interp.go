@@ -154,7 +154,10 @@ func (e *Engine) template(r *run, field string, tmpl any, input any) (any, error
 	switch t := tmpl.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
-		for k, v := range t {
+		// Sorted keys: intrinsic functions that draw random numbers must
+		// draw them in a stable order for seeded runs to repeat.
+		for _, k := range sortedKeys(t) {
+			v := t[k]
 			if strings.HasSuffix(k, ".$") {
 				s, ok := v.(string)
 				if !ok {
@@ -328,6 +331,7 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 		}
 		r.attempts[i]++
 		r.retryCount++
+		r.ctx = nil
 		r.phase = phRetry
 		e.schedule(e.clock.Now().Add(time.Duration(delay*float64(time.Second))), r)
 		return nil, "", errParked
@@ -412,24 +416,16 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 	case "Fail":
 		fe := &Error{Name: st.Error, Cause: st.Cause}
 		if st.ErrorPath != "" {
-			v, ok, perr := e.evalPath(r, st.ErrorPath, r.input)
-			if perr != nil || !ok {
-				return nil, "", false, newError(ErrRuntime, "ErrorPath '%s' of state '%s' does not point to a value", st.ErrorPath, r.name)
-			}
-			s, ok := v.(string)
-			if !ok {
-				return nil, "", false, newError(ErrRuntime, "ErrorPath '%s' of state '%s' must point to a string", st.ErrorPath, r.name)
+			s, err := e.failField(r, "ErrorPath", st.ErrorPath)
+			if err != nil {
+				return nil, "", false, err
 			}
 			fe.Name = s
 		}
 		if st.CausePath != "" {
-			v, ok, perr := e.evalPath(r, st.CausePath, r.input)
-			if perr != nil || !ok {
-				return nil, "", false, newError(ErrRuntime, "CausePath '%s' of state '%s' does not point to a value", st.CausePath, r.name)
-			}
-			s, ok := v.(string)
-			if !ok {
-				return nil, "", false, newError(ErrRuntime, "CausePath '%s' of state '%s' must point to a string", st.CausePath, r.name)
+			s, err := e.failField(r, "CausePath", st.CausePath)
+			if err != nil {
+				return nil, "", false, err
 			}
 			fe.Cause = s
 		}
@@ -787,4 +783,32 @@ func (e *Engine) endExecution(x *Execution, status string, out any, ae *Error) {
 		x.Error, x.Cause = ae.Name, ae.Cause
 		e.record(x, event{typ: "ExecutionFailed", errName: ae.Name, cause: ae.Cause})
 	}
+}
+
+// failField evaluates a Fail state's ErrorPath or CausePath: a path or an
+// intrinsic function that must give a string.
+func (e *Engine) failField(r *run, field, expr string) (string, error) {
+	var v any
+	if IsIntrinsic(expr) {
+		var err error
+		v, err = e.dollar(r, field, field, expr, r.input)
+		if err != nil {
+			return "", err
+		}
+	} else {
+		var ok bool
+		var err error
+		v, ok, err = e.evalPath(r, expr, r.input)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", newError(ErrRuntime, "%s '%s' of state '%s' does not point to a value", field, expr, r.name)
+		}
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", newError(ErrRuntime, "%s '%s' of state '%s' must give a string, got %s", field, expr, r.name, typeName(v))
+	}
+	return s, nil
 }

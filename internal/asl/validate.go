@@ -242,11 +242,18 @@ func (v *validator) state(prefix, name string, sm *StateMachine) {
 		if st.Cause != "" && st.CausePath != "" {
 			v.add(where, "has both Cause and CausePath")
 		}
-		if st.ErrorPath != "" {
-			v.anyPath(where, "ErrorPath", st.ErrorPath)
-		}
-		if st.CausePath != "" {
-			v.anyPath(where, "CausePath", st.CausePath)
+		for _, f := range [][2]string{{"ErrorPath", st.ErrorPath}, {"CausePath", st.CausePath}} {
+			field, p := f[0], f[1]
+			if p == "" {
+				continue
+			}
+			if IsIntrinsic(p) {
+				if _, err := ParseIntrinsic(p); err != nil {
+					v.add(where, "%s: %v", field, err)
+				}
+				continue
+			}
+			v.anyPath(where, field, p)
 		}
 	case "Parallel":
 		if len(st.Branches) == 0 {
