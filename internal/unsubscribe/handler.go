@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -20,9 +21,8 @@ import (
 
 // Profiles is what the handler needs from the profile store.
 type Profiles interface {
-	// GetView returns the profile's view; found is false when there is no
-	// profile.
-	GetView(ctx context.Context, email string) (v profile.View, found bool, err error)
+	// GetView returns the profile's view, or profile.ErrNotFound.
+	GetView(ctx context.Context, email string) (profile.View, error)
 	// SetConsent records a consent change made at the given time.
 	SetConsent(ctx context.Context, email, state string, at time.Time) error
 }
@@ -81,8 +81,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.page(http.StatusBadRequest, TextBadPost, ""), nil
 	}
 
-	v, found, err := h.Profiles.GetView(ctx, email)
-	if err != nil {
+	v, err := h.Profiles.GetView(ctx, email)
+	found := !errors.Is(err, profile.ErrNotFound)
+	if err != nil && found {
 		log.ErrorContext(ctx, "unsubscribe: read profile", "err", err)
 		return h.page(http.StatusInternalServerError, TextFailed, ""), nil
 	}
@@ -128,4 +129,3 @@ func (h *Handler) page(status int, text, action string) events.APIGatewayV2HTTPR
 		Body: b.String(),
 	}
 }
-

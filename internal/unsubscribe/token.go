@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -100,4 +101,20 @@ func mac(key []byte, payload string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
 	return m.Sum(nil)
+}
+
+// ParseKeys reads UNSUBSCRIBE_SECRET: comma-separated base64 keys.
+func ParseKeys(s string) ([][]byte, error) {
+	var keys [][]byte
+	for i, part := range strings.Split(s, ",") {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("UNSUBSCRIBE_SECRET key %d is not base64", i)
+		}
+		if len(k) < 32 {
+			return nil, fmt.Errorf("UNSUBSCRIBE_SECRET key %d is shorter than 32 bytes", i)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }

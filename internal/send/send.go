@@ -1,0 +1,373 @@
+// Package send is the single gate every journey email passes: consent and
+// suppression, a frequency cap shared across journeys, quiet hours in the
+// profile's time zone, at most one email per step of an execution, the
+// rendering of the journey's templates, and the SES v2 call.
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/unsubscribe"
+)
+
+// Item keys and attributes of the send function's items (docs/runtime.md).
+const (
+	SKCap = "CAP" // under ProfilePK: the shared frequency cap
+
+	AttrStatus       = "status"         // message: sending | sent | failed
+	AttrSESMessageID = "ses_message_id" // message
+	AttrLastSentAt   = "last_sent_at"   // cap: epoch seconds of the last capped send
+	AttrHolder       = "holder"         // cap: the execution#step that holds it
+	AttrPrevSentAt   = "prev_sent_at"   // cap: last_sent_at before the holder took it
+	AttrPrevHolder   = "prev_holder"
+
+	msgSending = "sending"
+	msgSent    = "sent"
+	msgFailed  = "failed"
+)
+
+// MessagePK and MessageSK key the message item of one step of one execution.
+func MessagePK(execution string) string { return "MESSAGE#" + execution }
+func MessageSK(step string) string      { return "STEP#" + step }
+
+// DynamoDB is what the gate needs from the SDK client.
+type DynamoDB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// SES is what the gate needs from the SES v2 client.
+type SES interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// Profiles reads the fresh profile.
+type Profiles interface {
+	GetView(ctx context.Context, email string) (profile.View, error)
+}
+
+// Handler is the send function.
+type Handler struct {
+	DB       DynamoDB
+	Profiles Profiles
+	SES      SES
+	Renderer mail.Renderer
+	Signer   *unsubscribe.Signer
+	Config   Config
+	Metrics  *emf.Writer
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Handle decides and, when allowed, sends. Answers are sent, skipped (with
+// a reason) or deferred (with not_before); a template that does not render
+// is the named error journey.ErrTemplate; any other error (storage, SES)
+// is returned so the state machine's Retry tries the step again.
+func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
+	if in.Journey == "" || in.Step == "" || in.Execution == "" || in.ProfileKey == "" || in.Template == "" {
+		return journey.SendResponse{}, fmt.Errorf("send request needs journey, step, template, execution and profile_key")
+	}
+	email := profile.NormalizeEmail(in.ProfileKey)
+	now := h.Now().UTC()
+	log := h.Log.With("journey", in.Journey, "step", in.Step, "execution", in.Execution, "profile", mail.AddressHash(email))
+	msgKey := key(MessagePK(in.Execution), MessageSK(in.Step))
+
+	// 1. This step may already have been attempted.
+	if res, done, err := h.previous(ctx, msgKey); err != nil || done {
+		if done {
+			log.InfoContext(ctx, "send: repeat of a step already attempted", "status", res.Status, "reason", res.Reason)
+		}
+		return res, err
+	}
+
+	// 2. Consent and suppression, on the fresh profile.
+	v, err := h.Profiles.GetView(ctx, email)
+	if errors.Is(err, profile.ErrNotFound) {
+		return h.skip(ctx, log, in, ReasonNoProfile), nil
+	}
+	if err != nil {
+		return journey.SendResponse{}, fmt.Errorf("send %s/%s: %w", in.Journey, in.Step, err)
+	}
+	if r := consentReason(v, in.Policy); r != "" {
+		return h.skip(ctx, log, in, r), nil
+	}
+
+	// 3. Quiet hours in the profile's time zone.
+	if in.Policy.QuietHours {
+		if next := h.Config.QuietHours.NextAllowed(now, location(v, h.Config.ShopLocation)); next.After(now) {
+			return h.defer_(ctx, log, in, ReasonQuietHours, next), nil
+		}
+	}
+
+	// 4. Render before taking the cap: a broken template must not use it.
+	unsubURL := h.Signer.URL(h.Config.UnsubscribeURL, email, now)
+	data := mail.NewData(v, in.Trigger, in.Data, h.Config.Shop, unsubURL, in.Journey, in.Step, now)
+	msg, err := h.Renderer.Render(in.Journey, in.Template, in.Subject, data)
+	if err != nil {
+		log.ErrorContext(ctx, "send: template error", "err", err)
+		h.count("TemplateErrors", in, "")
+		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: journey.ErrTemplate, Message: err.Error()}
+	}
+
+	// 5. The shared frequency cap, taken atomically.
+	holder := in.Execution + "#" + in.Step
+	if in.Policy.FrequencyCap {
+		next, err := h.takeCap(ctx, email, holder, now)
+		if err != nil {
+			return journey.SendResponse{}, err
+		}
+		if !next.IsZero() {
+			return h.defer_(ctx, log, in, ReasonFrequencyCap, next), nil
+		}
+	}
+
+	// 6. Claim the step: one step of one execution sends at most one email.
+	claimed, err := h.claim(ctx, msgKey, in, email, now)
+	if err != nil {
+		return journey.SendResponse{}, err
+	}
+	if !claimed {
+		res, _, err := h.previous(ctx, msgKey)
+		log.InfoContext(ctx, "send: step claimed concurrently", "status", res.Status)
+		return res, err
+	}
+
+	// 7. SES.
+	out, err := h.SES.SendEmail(ctx, h.email(in, email, msg, unsubURL))
+	if err != nil {
+		h.release(ctx, log, msgKey, email, holder, in.Policy.FrequencyCap)
+		return journey.SendResponse{}, fmt.Errorf("send %s/%s: ses: %w", in.Journey, in.Step, err)
+	}
+	id := aws.ToString(out.MessageId)
+	if _, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Config.Table), Key: msgKey,
+		UpdateExpression:         aws.String("SET #s = :sent, #id = :id, sent_at = :at"),
+		ExpressionAttributeNames: map[string]string{"#s": AttrStatus, "#id": AttrSESMessageID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sent": str(msgSent), ":id": str(id), ":at": str(now.Format(time.RFC3339)),
+		},
+	}); err != nil {
+		// The email is gone: answering an error would make the state
+		// machine retry a step that then finds "sending" (in doubt) and
+		// stops. Answer sent and leave the item as it is.
+		log.ErrorContext(ctx, "send: record ses message id", "err", err, "ses_message_id", id)
+	}
+	log.InfoContext(ctx, "send: sent", "ses_message_id", id)
+	h.count("EmailsSent", in, "")
+	return journey.SendResponse{Status: journey.StatusSent}, nil
+}
+
+// previous reads the message item of the step. done is true when the step
+// was already attempted and res is its answer: "sent" again for a step that
+// sent, "skipped"/in_doubt for one whose outcome is unknown (an attempt
+// that stopped between claiming the step and recording SES's answer). A
+// failed attempt is not done: the step may try again.
+func (h *Handler) previous(ctx context.Context, k map[string]types.AttributeValue) (journey.SendResponse, bool, error) {
+	out, err := h.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.Config.Table), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return journey.SendResponse{}, false, fmt.Errorf("read message item: %w", err)
+	}
+	switch attrS(out.Item, AttrStatus) {
+	case msgSent:
+		return journey.SendResponse{Status: journey.StatusSent}, true, nil
+	case msgSending:
+		return journey.SendResponse{Status: journey.StatusSkipped, Reason: ReasonInDoubt}, true, nil
+	}
+	return journey.SendResponse{}, false, nil
+}
+
+// claim writes the message item in state "sending" unless another attempt
+// holds it (a failed attempt's item may be claimed again).
+func (h *Handler) claim(ctx context.Context, k map[string]types.AttributeValue, in journey.SendRequest, email string, now time.Time) (bool, error) {
+	item := map[string]types.AttributeValue{
+		AttrStatus:            str(msgSending),
+		"journey":             str(in.Journey),
+		"step":                str(in.Step),
+		"template":            str(in.Template),
+		profile.AttrProfilePK: str(profile.ProfilePK(email)),
+		"created_at":          str(now.Format(time.RFC3339)),
+		profile.AttrTTL:       num(now.Add(h.Config.MessageTTL).Unix()),
+	}
+	for n, v := range k {
+		item[n] = v
+	}
+	_, err := h.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(h.Config.Table), Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #s = :failed"),
+		ExpressionAttributeNames:  map[string]string{"#s": AttrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": str(msgFailed)},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim message item: %w", err)
+	}
+	return true, nil
+}
+
+// takeCap takes the profile's frequency cap for holder. It returns the zero
+// time when taken, or the moment the cap frees up. The same holder may take
+// it again (a retried step).
+func (h *Handler) takeCap(ctx context.Context, email, holder string, now time.Time) (time.Time, error) {
+	k := key(profile.ProfilePK(email), SKCap)
+	_, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Config.Table), Key: k,
+		ConditionExpression: aws.String("attribute_not_exists(#last) OR #last <= :threshold OR #holder = :me"),
+		UpdateExpression:    aws.String("SET #prevlast = if_not_exists(#last, :zero), #prevholder = if_not_exists(#holder, :none), #last = :now, #holder = :me, #ttl = :ttl"),
+		ExpressionAttributeNames: map[string]string{
+			"#last": AttrLastSentAt, "#holder": AttrHolder, "#prevlast": AttrPrevSentAt, "#prevholder": AttrPrevHolder, "#ttl": profile.AttrTTL,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":threshold": num(now.Add(-h.Config.FrequencyCap).Unix()),
+			":now":       num(now.Unix()),
+			":me":        str(holder),
+			":zero":      num(0),
+			":none":      str(""),
+			":ttl":       num(now.Add(h.Config.FrequencyCap + 24*time.Hour).Unix()),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err == nil {
+		return time.Time{}, nil
+	}
+	if !errors.As(err, &ccf) {
+		return time.Time{}, fmt.Errorf("take frequency cap: %w", err)
+	}
+	out, err := h.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.Config.Table), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read frequency cap: %w", err)
+	}
+	last, _ := strconv.ParseInt(attrN(out.Item, AttrLastSentAt), 10, 64)
+	next := time.Unix(last, 0).UTC().Add(h.Config.FrequencyCap)
+	if !next.After(now) { // freed between the update and the read
+		next = now.Add(time.Second)
+	}
+	return next, nil
+}
+
+// release undoes a claim after SES refused the message: the message item
+// becomes "failed" (the step may try again) and the cap goes back to its
+// previous holder. Failures are logged: the step is retried either way, and
+// a retry of the same step may take its own cap again.
+func (h *Handler) release(ctx context.Context, log *slog.Logger, msgKey map[string]types.AttributeValue, email, holder string, capped bool) {
+	if _, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Config.Table), Key: msgKey,
+		UpdateExpression:          aws.String("SET #s = :failed"),
+		ExpressionAttributeNames:  map[string]string{"#s": AttrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": str(msgFailed)},
+	}); err != nil {
+		log.ErrorContext(ctx, "send: mark message failed", "err", err)
+	}
+	if !capped {
+		return
+	}
+	if _, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Config.Table), Key: key(profile.ProfilePK(email), SKCap),
+		ConditionExpression:       aws.String("#holder = :me"),
+		UpdateExpression:          aws.String("SET #last = #prevlast, #holder = #prevholder"),
+		ExpressionAttributeNames:  map[string]string{"#last": AttrLastSentAt, "#holder": AttrHolder, "#prevlast": AttrPrevSentAt, "#prevholder": AttrPrevHolder},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":me": str(holder)},
+	}); err != nil {
+		log.ErrorContext(ctx, "send: release frequency cap", "err", err)
+	}
+}
+
+// email builds the SES request.
+func (h *Handler) email(in journey.SendRequest, to string, m mail.Rendered, unsubURL string) *sesv2.SendEmailInput {
+	utf8 := aws.String("UTF-8")
+	out := &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(h.Config.From),
+		Destination:      &sestypes.Destination{ToAddresses: []string{to}},
+		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
+			Subject: &sestypes.Content{Data: aws.String(m.Subject), Charset: utf8},
+			Body: &sestypes.Body{
+				Text: &sestypes.Content{Data: aws.String(m.Text), Charset: utf8},
+				Html: &sestypes.Content{Data: aws.String(m.HTML), Charset: utf8},
+			},
+			Headers: []sestypes.MessageHeader{
+				{Name: aws.String("List-Unsubscribe"), Value: aws.String("<" + unsubURL + ">")},
+				{Name: aws.String("List-Unsubscribe-Post"), Value: aws.String("List-Unsubscribe=One-Click")},
+			},
+		}},
+		EmailTags: []sestypes.MessageTag{
+			{Name: aws.String("journey"), Value: aws.String(tagValue(in.Journey))},
+			{Name: aws.String("step"), Value: aws.String(tagValue(in.Step))},
+		},
+	}
+	if h.Config.ConfigurationSet != "" {
+		out.ConfigurationSetName = aws.String(h.Config.ConfigurationSet)
+	}
+	if h.Config.ReplyTo != "" {
+		out.ReplyToAddresses = []string{h.Config.ReplyTo}
+	}
+	return out
+}
+
+func (h *Handler) skip(ctx context.Context, log *slog.Logger, in journey.SendRequest, reason string) journey.SendResponse {
+	log.InfoContext(ctx, "send: skipped", "reason", reason)
+	h.count("EmailsSkipped", in, reason)
+	return journey.SendResponse{Status: journey.StatusSkipped, Reason: reason}
+}
+
+func (h *Handler) defer_(ctx context.Context, log *slog.Logger, in journey.SendRequest, reason string, next time.Time) journey.SendResponse {
+	nb := next.UTC().Format(time.RFC3339)
+	log.InfoContext(ctx, "send: deferred", "reason", reason, "not_before", nb)
+	h.count("EmailsDeferred", in, reason)
+	return journey.SendResponse{Status: journey.StatusDeferred, Reason: reason, NotBefore: nb}
+}
+
+func (h *Handler) count(metric string, in journey.SendRequest, reason string) {
+	h.Metrics.Count(metric, 1, map[string]string{"Journey": in.Journey, "Step": in.Step, "Reason": reason})
+}
+
+// tagValue keeps an SES tag value within [A-Za-z0-9_-] (SES rejects others).
+func tagValue(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{profile.AttrPK: str(pk), profile.AttrSK: str(sk)}
+}
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func attrS(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func attrN(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		return v.Value
+	}
+	return ""
+}
