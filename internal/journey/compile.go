@@ -1,0 +1,413 @@
+package journey
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/profile"
+)
+
+// Resources and substitutions the compiled definitions use. SAM's
+// DefinitionSubstitutions resolve the ${...} placeholders.
+const (
+	ResourceGetItem = "arn:aws:states:::dynamodb:getItem"
+	ResourceInvoke  = "arn:aws:states:::lambda:invoke"
+	SubstTable      = "${TableName}"
+	SubstSend       = "${SendFunctionArn}"
+)
+
+// Limits the compiler enforces.
+const (
+	MaxStateName     = 80
+	MaxHistoryEvents = 25000
+	// MaxDeferrals is how often the send function may defer one step of one
+	// execution before it must answer skipped (reason "deferred_too_often").
+	// The history-size check relies on it.
+	MaxDeferrals = 10
+	sendAttempts = 6 // Retry MaxAttempts on Lambda service errors
+)
+
+// Names of the shared terminal states.
+const (
+	stateDone         = "Done"
+	stateSendFailed   = "Send failed"
+	stateTemplateErr  = "Template error"
+	stateUnexpected   = "Unexpected send reply"
+	stateProfileGone  = "Exit: profile gone"
+	exitStatePrefix   = "Exit: "
+	holdoutPrefix     = "Holdout: "
+	windowWaitPrefix  = "Wait for send window: "
+	sendStatePrefix   = "Send "
+	sentChoicePrefix  = "Sent "
+	readProfilePrefix = "Read profile "
+	readOrderPrefix   = "Read order "
+	checkPrefix       = "Check exits "
+)
+
+// hole is a transition still to be pointed at the next state. choice is set
+// when the hole is a Choice state's Default: an if step right after it adds
+// its rules to that Choice instead of costing a transition of its own.
+type hole struct {
+	set    func(next string)
+	choice *asl.State
+}
+
+type compiler struct {
+	j      *Journey
+	sm     *asl.StateMachine
+	origin map[string]*Step // state name → the step that made it
+	reads  uses             // what a refresh reads
+	conds  int              // unnamed if steps so far
+	cur    *Step
+}
+
+// Compile turns a validated journey into its state machine.
+func Compile(j *Journey) (*asl.StateMachine, error) {
+	sm, _, err := compile(j)
+	return sm, err
+}
+
+func compile(j *Journey) (*asl.StateMachine, map[string]*Step, error) {
+	c := &compiler{j: j, origin: map[string]*Step{}}
+	c.sm = &asl.StateMachine{
+		Comment:       fmt.Sprintf("%s (journey %q, compiled from journeys/%s/journey.yaml by parcours compile; do not edit)", strings.TrimSpace(j.Description), j.Name, j.Name),
+		QueryLanguage: "JSONPath",
+	}
+	for _, x := range j.Exits {
+		c.reads = c.reads.or(x.uses)
+	}
+	walkSteps(j.Steps, func(s *Step) {
+		if s.Kind == KindIf {
+			c.reads = c.reads.or(s.condUses)
+		}
+	})
+	if len(j.numbers) > 0 {
+		c.reads.profile = true
+	}
+	start := &hole{}
+	start.set = func(n string) {
+		if c.sm.StartAt == "" {
+			c.sm.StartAt = n
+		}
+	}
+	out, _ := c.seq(j.Steps, []hole{*start}, false)
+	if len(out) > 0 {
+		c.add(stateDone, &asl.State{Type: "Succeed", Comment: "The journey ran to its end."}, out)
+	}
+	return c.sm, c.origin, nil
+}
+
+func walkSteps(steps []*Step, f func(*Step)) {
+	for _, s := range steps {
+		f(s)
+		walkSteps(s.Then, f)
+		walkSteps(s.Else, f)
+		for _, b := range s.Branches {
+			walkSteps(b.Steps, f)
+		}
+	}
+}
+
+// add appends a state and points the holes at it. A name already taken by a
+// shared state (Done, Exit: ...) just receives the transitions.
+func (c *compiler) add(name string, st *asl.State, in []hole) string {
+	if c.sm.States.Get(name) == nil {
+		c.sm.States.Add(name, st)
+		c.origin[name] = c.cur
+	}
+	link(in, name)
+	return name
+}
+
+func link(in []hole, name string) {
+	for _, h := range in {
+		h.set(name)
+	}
+}
+
+// unique returns base, or base (2), (3)... when taken.
+func (c *compiler) unique(base string) string {
+	name := base
+	for i := 2; c.sm.States.Get(name) != nil; i++ {
+		name = fmt.Sprintf("%s (%d)", base, i)
+	}
+	return name
+}
+
+func nextHole(st *asl.State) hole {
+	return hole{set: func(n string) { st.Next = n }}
+}
+
+func defaultHole(st *asl.State) hole {
+	return hole{set: func(n string) { st.Default = n }, choice: st}
+}
+
+func ruleHole(st *asl.State, i int) hole {
+	return hole{set: func(n string) { st.Choices[i].Next = n }}
+}
+
+// seq compiles a list of steps entered through in. fresh says the profile
+// was read since the last wait. It returns the holes leaving the list (none
+// when every path ends) and whether the profile is still fresh there.
+func (c *compiler) seq(steps []*Step, in []hole, fresh bool) ([]hole, bool) {
+	for _, s := range steps {
+		c.cur = s
+		switch s.Kind {
+		case KindWait:
+			label := "Wait " + formatDuration(s.Wait)
+			name := c.unique(label)
+			st := &asl.State{Type: "Wait", Seconds: ptr(int64(s.Wait / time.Second))}
+			c.add(name, st, in)
+			in, fresh = []hole{nextHole(st)}, false
+			if len(c.j.Exits) > 0 {
+				in, fresh = c.refresh(in, "after "+name), true
+			}
+		case KindSend:
+			if !fresh && len(c.j.Exits) > 0 {
+				in = c.refresh(in, "before "+s.ID)
+			}
+			in, fresh = c.send(s, in), true
+		case KindIf:
+			if !fresh && (c.reads != uses{}) {
+				in, fresh = c.refresh(in, "before "+c.ifLabel(s, false)), true
+			}
+			var f1, f2 bool
+			in, f1, f2 = c.ifStep(s, in, fresh)
+			fresh = f1 && f2
+		case KindSplit:
+			in, fresh = c.split(s, in, fresh)
+		case KindExit:
+			c.add(exitStatePrefix+s.ID, &asl.State{Type: "Succeed", Comment: "exit step"}, in)
+			return nil, fresh
+		}
+	}
+	return in, fresh
+}
+
+// refresh reads what the journey's conditions need and checks exit_when.
+func (c *compiler) refresh(in []hole, when string) []hole {
+	if c.reads.order {
+		st := &asl.State{
+			Type:     "Task",
+			Comment:  "Fresh read of the triggering order (pk PROFILE#<email>, sk ORDER#<source>#<id>).",
+			Resource: ResourceGetItem,
+			Parameters: map[string]any{
+				"TableName": SubstTable,
+				"Key": map[string]any{
+					profile.AttrPK: map[string]any{"S.$": "States.Format('PROFILE#{}', $.profile_key)"},
+					profile.AttrSK: map[string]any{"S.$": "States.Format('ORDER#{}#{}', $.trigger.source, $.trigger.order.id)"},
+				},
+				"ConsistentRead": true,
+			},
+			ResultSelector: map[string]any{"view.$": "States.StringToJson($.Item.view.S)"},
+			ResultPath:     ptr("$.order"),
+			Retry:          readRetry(),
+			Catch:          []asl.Catcher{{ErrorEquals: []string{"States.Runtime"}, ResultPath: ptr("$.error"), Next: c.gone("Exit: order gone", "The order item is missing.")}},
+		}
+		c.add(c.unique(readOrderPrefix+when), st, in)
+		in = []hole{nextHole(st)}
+	}
+	if c.reads.profile || !c.reads.order {
+		sel := map[string]any{"view.$": "States.StringToJson($.Item.view.S)"}
+		if len(c.j.numbers) > 0 {
+			nums := map[string]any{}
+			for _, n := range c.j.numbers {
+				nums[strings.ReplaceAll(n, ".", "_")+".$"] = "States.StringToJson($$.Execution.Input.trigger." + n + ")"
+			}
+			sel["numbers"] = nums
+		}
+		st := &asl.State{
+			Type:     "Task",
+			Comment:  "Fresh read of the profile view (pk PROFILE#<email>, sk PROFILE).",
+			Resource: ResourceGetItem,
+			Parameters: map[string]any{
+				"TableName": SubstTable,
+				"Key": map[string]any{
+					profile.AttrPK: map[string]any{"S.$": "States.Format('PROFILE#{}', $.profile_key)"},
+					profile.AttrSK: map[string]any{"S": profile.SKProfile},
+				},
+				"ConsistentRead": true,
+			},
+			ResultSelector: sel,
+			ResultPath:     ptr("$.profile"),
+			Retry:          readRetry(),
+			Catch:          []asl.Catcher{{ErrorEquals: []string{"States.Runtime"}, ResultPath: ptr("$.error"), Next: c.gone(stateProfileGone, "The profile item is missing (erased).")}},
+		}
+		c.add(c.unique(readProfilePrefix+when), st, in)
+		in = []hole{nextHole(st)}
+	}
+	if len(c.j.Exits) == 0 {
+		return in
+	}
+	ch := &asl.State{Type: "Choice"}
+	for _, x := range c.j.Exits {
+		r := x.Rule
+		r.Comment = x.Name
+		r.Next = c.gone(exitStatePrefix+x.Name, "exit_when: "+x.Name)
+		ch.Choices = append(ch.Choices, r)
+	}
+	c.add(c.unique(checkPrefix+when), ch, in)
+	return []hole{defaultHole(ch)}
+}
+
+// gone makes (once) a Succeed state for an exit.
+func (c *compiler) gone(name, comment string) string {
+	if c.sm.States.Get(name) == nil {
+		c.sm.States.Add(name, &asl.State{Type: "Succeed", Comment: comment})
+		c.origin[name] = c.cur
+	}
+	return name
+}
+
+func readRetry() []asl.Retrier {
+	return []asl.Retrier{{
+		ErrorEquals: []string{"States.TaskFailed"}, IntervalSeconds: ptr(1), MaxAttempts: ptr(3),
+		BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(30), JitterStrategy: "FULL",
+	}}
+}
+
+func (c *compiler) send(s *Step, in []hole) []hole {
+	payload := map[string]any{
+		"journey":       c.j.Name,
+		"step":          s.ID,
+		"template":      s.Template,
+		"subject":       s.Subject,
+		"policy":        c.j.Policy,
+		"execution.$":   "$$.Execution.Name",
+		"profile_key.$": "$.profile_key",
+		"trigger.$":     "$.trigger",
+	}
+	if len(s.Data) > 0 {
+		payload["data"] = s.Data
+	}
+	task := &asl.State{
+		Type:     "Task",
+		Comment:  fmt.Sprintf("Email %q (templates %s.html and %s.txt).", s.ID, s.Template, s.Template),
+		Resource: ResourceInvoke,
+		Parameters: map[string]any{
+			"FunctionName": SubstSend,
+			"Payload":      payload,
+		},
+		ResultSelector: map[string]any{"reply.$": "$.Payload"},
+		ResultPath:     ptr("$.send"),
+		TimeoutSeconds: ptr(120),
+		Retry: []asl.Retrier{{
+			ErrorEquals:     []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"},
+			IntervalSeconds: ptr(2), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(60), JitterStrategy: "FULL",
+		}},
+		Catch: []asl.Catcher{
+			{ErrorEquals: []string{ErrTemplate}, ResultPath: ptr("$.error"), Next: c.failState(stateTemplateErr, ErrTemplate, "A template failed to render; fix it and redeploy.")},
+			{ErrorEquals: []string{"States.ALL"}, ResultPath: ptr("$.error"), Next: c.failState(stateSendFailed, ErrSendFailed, "The send function failed after its retries.")},
+		},
+	}
+	name := c.unique(sendStatePrefix + s.ID)
+	c.add(name, task, in)
+
+	status := "$.send.reply.status"
+	notBefore := "$.send.reply.not_before"
+	ch := &asl.State{Type: "Choice", Choices: []asl.ChoiceRule{
+		{Comment: "deferred: wait for not_before, re-check, send again", And: []asl.ChoiceRule{
+			{Variable: status, StringEquals: ptr(StatusDeferred)},
+			{Variable: notBefore, IsPresent: ptr(true)},
+			{Variable: notBefore, IsTimestamp: ptr(true)},
+		}},
+		{Comment: "anything but sent or skipped", Not: &asl.ChoiceRule{Or: []asl.ChoiceRule{
+			{Variable: status, StringEquals: ptr(StatusSent)},
+			{Variable: status, StringEquals: ptr(StatusSkipped)},
+		}}, Next: c.failState(stateUnexpected, ErrSendFailed, "The send function answered neither sent, skipped nor deferred with a not_before time.")},
+	}}
+	c.add(c.unique(sentChoicePrefix+s.ID+"?"), ch, []hole{nextHole(task)})
+
+	// The deferral loop: only taken when the send function defers.
+	wait := &asl.State{Type: "Wait", Comment: "The send function deferred (quiet hours, frequency cap): wait until not_before.", TimestampPath: notBefore}
+	c.add(c.unique(windowWaitPrefix+s.ID), wait, []hole{ruleHole(ch, 0)})
+	loop := []hole{nextHole(wait)}
+	if len(c.j.Exits) > 0 {
+		loop = c.refresh(loop, "to retry "+s.ID)
+	}
+	link(loop, name)
+	return []hole{defaultHole(ch)}
+}
+
+func (c *compiler) failState(name, errName, cause string) string {
+	if c.sm.States.Get(name) == nil {
+		c.sm.States.Add(name, &asl.State{Type: "Fail", Error: errName, Cause: cause})
+		c.origin[name] = c.cur
+	}
+	return name
+}
+
+func (c *compiler) ifLabel(s *Step, count bool) string {
+	if s.ID != "" {
+		return s.ID
+	}
+	if count {
+		c.conds++
+		return fmt.Sprintf("Condition %d", c.conds)
+	}
+	return fmt.Sprintf("Condition %d", c.conds+1)
+}
+
+// ifStep adds the condition to the Choice just before it when there is one
+// (saving a transition), else to a new Choice.
+func (c *compiler) ifStep(s *Step, in []hole, fresh bool) ([]hole, bool, bool) {
+	label := c.ifLabel(s, true)
+	rule := s.Cond
+	rule.Comment = label
+	var ch *asl.State
+	if len(in) == 1 && in[0].choice != nil {
+		ch = in[0].choice
+	} else {
+		ch = &asl.State{Type: "Choice"}
+		c.add(c.unique(label+"?"), ch, in)
+	}
+	ch.Choices = append(ch.Choices, rule)
+	thenIn := []hole{ruleHole(ch, len(ch.Choices)-1)}
+	elseIn := []hole{defaultHole(ch)}
+	out1, f1 := c.seq(s.Then, thenIn, fresh)
+	out2, f2 := c.seq(s.Else, elseIn, fresh)
+	if out1 == nil {
+		f1 = true
+	}
+	if out2 == nil {
+		f2 = true
+	}
+	return append(out1, out2...), f1, f2
+}
+
+func (c *compiler) split(s *Step, in []hole, fresh bool) ([]hole, bool) {
+	roll := &asl.State{
+		Type:       "Pass",
+		Comment:    fmt.Sprintf("Random split %q: a number from 0 to 99.", s.ID),
+		Parameters: map[string]any{"id": s.ID, "roll.$": "States.MathRandom(0, 100)"},
+		ResultPath: ptr("$.split"),
+	}
+	c.add(c.unique("Split "+s.ID), roll, in)
+	ch := &asl.State{Type: "Choice"}
+	c.add(c.unique("Split "+s.ID+": which branch?"), ch, []hole{nextHole(roll)})
+	var out []hole
+	allFresh := true
+	upper := 0
+	for i, b := range s.Branches {
+		upper += b.Percent
+		var bin []hole
+		if i == len(s.Branches)-1 {
+			bin = []hole{{set: func(n string) { ch.Default = n }}}
+		} else {
+			ch.Choices = append(ch.Choices, asl.ChoiceRule{Comment: fmt.Sprintf("%s (%d%%)", b.Name, b.Percent), Variable: "$.split.roll", NumericLessThan: jsonNumber(fmt.Sprint(upper))})
+			bin = []hole{ruleHole(ch, len(ch.Choices)-1)}
+		}
+		if b.Holdout {
+			c.add(c.unique(holdoutPrefix+s.ID+" "+b.Name), &asl.State{Type: "Pass", Comment: fmt.Sprintf("Holdout group of split %q (%d%%): gets nothing, for measuring lift.", s.ID, b.Percent), End: true}, bin)
+			continue
+		}
+		o, f := c.seq(b.Steps, bin, fresh)
+		if o != nil {
+			allFresh = allFresh && f
+		}
+		out = append(out, o...)
+	}
+	return out, allFresh
+}

@@ -1,0 +1,169 @@
+package journey
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parcours/parcours/internal/asl"
+)
+
+// Edge is one transition of a compiled state machine.
+type Edge struct {
+	From, To string
+	Label    string
+	Kind     string // "next", "choice", "default", "catch"
+}
+
+// Edges lists the transitions of sm in state order.
+func Edges(sm *asl.StateMachine) []Edge {
+	var out []Edge
+	for _, n := range sm.States.Names() {
+		st := sm.States.Get(n)
+		for _, r := range st.Choices {
+			out = append(out, Edge{n, r.Next, r.Comment, "choice"})
+		}
+		if st.Default != "" {
+			out = append(out, Edge{n, st.Default, "otherwise", "default"})
+		}
+		if st.Next != "" {
+			out = append(out, Edge{n, st.Next, "", "next"})
+		}
+		for _, ct := range st.Catch {
+			out = append(out, Edge{n, ct.Next, strings.Join(ct.ErrorEquals, ", "), "catch"})
+		}
+	}
+	return out
+}
+
+// Stats is what one execution of a journey costs on its longest normal path
+// (no deferral, no retry, no failure): state transitions are what AWS bills.
+type Stats struct {
+	States      int // states in the definition
+	Transitions int // state transitions on the longest path
+	Emails      int // send steps on that path
+	// MaxHistoryEvents bounds the execution's history events with every
+	// Retry exhausted and every send deferred MaxDeferrals times.
+	MaxHistoryEvents int
+	LongestWait      time.Duration // sum of the waits on the path with the most waiting
+}
+
+// PerEmail is transitions per email on the longest path.
+func (s Stats) PerEmail() float64 {
+	if s.Emails == 0 {
+		return 0
+	}
+	return float64(s.Transitions) / float64(s.Emails)
+}
+
+func (s Stats) String() string {
+	return fmt.Sprintf("%d states; longest path %d transitions for %d emails (%.1f per email); at most %d history events; at most %s of waiting",
+		s.States, s.Transitions, s.Emails, s.PerEmail(), s.MaxHistoryEvents, formatDuration(s.LongestWait))
+}
+
+// Measure computes the stats of a compiled journey.
+func Measure(sm *asl.StateMachine) Stats {
+	type best struct {
+		transitions, emails, events int
+		wait                        time.Duration
+	}
+	memo := map[string]*best{}
+	var visit func(n string) best
+	visit = func(n string) best {
+		if b, ok := memo[n]; ok {
+			return *b
+		}
+		st := sm.States.Get(n)
+		self := best{transitions: 1, events: historyEvents(sm, n)}
+		if st.Type == "Task" && st.Resource == ResourceInvoke {
+			self.emails = 1
+			self.events += MaxDeferrals * loopEvents(sm, n)
+		}
+		if st.Type == "Wait" && st.Seconds != nil {
+			self.wait = time.Duration(*st.Seconds) * time.Second
+		}
+		var next best
+		for _, e := range Edges(sm) {
+			if e.From != n || e.Kind == "catch" || strings.HasPrefix(e.To, windowWaitPrefix) {
+				continue
+			}
+			b := visit(e.To)
+			if b.transitions > next.transitions {
+				next.transitions, next.emails = b.transitions, b.emails
+			}
+			next.events = max(next.events, b.events)
+			next.wait = max(next.wait, b.wait)
+		}
+		b := best{self.transitions + next.transitions, self.emails + next.emails, self.events + next.events, self.wait + next.wait}
+		memo[n] = &b
+		return b
+	}
+	b := visit(sm.StartAt)
+	return Stats{States: sm.States.Len(), Transitions: b.transitions, Emails: b.emails, MaxHistoryEvents: b.events + 2, LongestWait: b.wait}
+}
+
+// historyEvents is the most history events one visit of a state records:
+// entered + exited, plus scheduled/started/result per task attempt.
+func historyEvents(sm *asl.StateMachine, n string) int {
+	st := sm.States.Get(n)
+	ev := 2
+	if st.Type == "Task" {
+		attempts := 1
+		for _, r := range st.Retry {
+			if r.MaxAttempts != nil {
+				attempts += *r.MaxAttempts
+			} else {
+				attempts += 3
+			}
+		}
+		ev += 3 * attempts
+	}
+	return ev
+}
+
+// loopEvents is the history of one deferral of the send state n: its Sent?
+// Choice, the window Wait, the re-check and the send again.
+func loopEvents(sm *asl.StateMachine, send string) int {
+	total := 0
+	seen := map[string]bool{}
+	cur := sm.States.Get(send).Next // the Sent? Choice
+	total += historyEvents(sm, cur)
+	cur = sm.States.Get(cur).Choices[0].Next // the window Wait
+	for cur != send && cur != "" && !seen[cur] {
+		seen[cur] = true
+		total += historyEvents(sm, cur)
+		st := sm.States.Get(cur)
+		if st.Type == "Choice" {
+			cur = st.Default
+		} else {
+			cur = st.Next
+		}
+	}
+	return total + historyEvents(sm, send)
+}
+
+// check reports what only the compiled machine shows: state names too long,
+// too much waiting, too many history events.
+func (p *parser) check(stepsLine, stepsCol int) {
+	sm, origin, err := compile(p.j)
+	if err != nil {
+		p.r.atLC(stepsLine, stepsCol, "", "compile: %v", err)
+		return
+	}
+	for _, n := range sm.States.Names() {
+		if len(n) > MaxStateName {
+			line, col := stepsLine, stepsCol
+			if s := origin[n]; s != nil {
+				line, col = s.Line, s.Col
+			}
+			p.r.atLC(line, col, "shorten the step id, exit name or if name it comes from", "state name %q is %d characters; Step Functions allows %d", n, len(n), MaxStateName)
+		}
+	}
+	st := Measure(sm)
+	if st.LongestWait > 365*24*time.Hour {
+		p.r.atLC(stepsLine, stepsCol, "a STANDARD execution lasts at most one year; shorten the waits or split the journey", "the waits on the longest path add up to %s, over one year", formatDuration(st.LongestWait))
+	}
+	if st.MaxHistoryEvents > MaxHistoryEvents {
+		p.r.atLC(stepsLine, stepsCol, fmt.Sprintf("an execution's history holds at most %d events; split the journey into two", MaxHistoryEvents), "an execution could record %d history events (with retries and %d deferrals per send)", st.MaxHistoryEvents, MaxDeferrals)
+	}
+}
