@@ -156,7 +156,7 @@ func (ps *pathParser) segments(inFilter bool) ([]pathSeg, error) {
 }
 
 func isNameStop(c byte, inFilter bool) bool {
-	if c == '.' || c == '[' {
+	if c == '.' || c == '[' || c == ']' {
 		return true
 	}
 	if inFilter {
