@@ -1,0 +1,323 @@
+// Package router starts journeys from new event items: it reads the
+// DynamoDB Stream of the table, matches every event against the trigger
+// manifest the compiler emits (statemachines/triggers.json), enforces each
+// journey's re-entry rule and starts one Step Functions execution per
+// matching journey, with a deterministic name.
+package router
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/touchpoint"
+)
+
+// SKEntry is the sort key prefix of a journey-entry item (under ProfilePK):
+// ENTRY#<journey>.
+const SKEntry = "ENTRY#"
+
+// SFN is what the router needs from the Step Functions client.
+type SFN interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+}
+
+// DynamoDB is what the router needs from the DynamoDB client.
+type DynamoDB interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// Handler is the router function.
+type Handler struct {
+	SFN      SFN
+	DB       DynamoDB
+	Table    string
+	Manifest journey.Manifest
+	// StateMachines maps a journey name to the ARN executions start on
+	// (the state machine's "live" alias).
+	StateMachines map[string]string
+	Metrics       *emf.Writer
+	Log           *slog.Logger
+	Now           func() time.Time
+}
+
+// poisonError is a record that can never be processed: retrying it would
+// only hold back the shard.
+type poisonError struct{ reason string }
+
+func (e *poisonError) Error() string { return e.reason }
+
+// Handle processes a batch. A record that fails for a reason that may pass
+// (Step Functions or DynamoDB unavailable, throttled) is reported in
+// BatchItemFailures, so the event source mapping retries from it; the
+// executions already started are not duplicated by the replay (names are
+// deterministic). A poison record (not an event item the router can read)
+// is logged, counted (RouterPoisonRecords) and acknowledged: the event
+// item stays in the table for an operator, and the records after it are
+// neither held back nor replayed. docs/runtime.md explains the choice.
+func (h *Handler) Handle(ctx context.Context, in events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, rec := range in.Records {
+		err := h.record(ctx, rec)
+		var poison *poisonError
+		switch {
+		case err == nil:
+		case errors.As(err, &poison):
+			h.Log.ErrorContext(ctx, "router: poison record acknowledged", "event_id", rec.EventID,
+				"sequence_number", rec.Change.SequenceNumber, "reason", poison.reason)
+			h.Metrics.Count("RouterPoisonRecords", 1, nil)
+		default:
+			h.Log.ErrorContext(ctx, "router: record failed, reported for retry", "event_id", rec.EventID,
+				"sequence_number", rec.Change.SequenceNumber, "err", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+		}
+	}
+	return resp, nil
+}
+
+// record routes one stream record.
+func (h *Handler) record(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	if events.DynamoDBOperationType(rec.EventName) != events.DynamoDBOperationTypeInsert {
+		return nil // an event item is written once; updates and TTL deletes start nothing
+	}
+	img := rec.Change.NewImage
+	sk, body := img[profile.AttrSK], img[profile.AttrEvent]
+	if sk.DataType() != events.DataTypeString {
+		return &poisonError{"record has no NewImage with a string sk (the stream view type must include NEW_IMAGE)"}
+	}
+	if sk.String() != profile.SKEvent {
+		return nil // another item kind: the stream carries the whole table
+	}
+	if body.DataType() != events.DataTypeString {
+		return &poisonError{"event item has no event attribute"}
+	}
+	var ev touchpoint.Event
+	if err := json.Unmarshal([]byte(body.String()), &ev); err != nil {
+		return &poisonError{"event attribute is not a canonical event: " + err.Error()}
+	}
+	email := ""
+	if v, ok := img[profile.AttrEmail]; ok && v.DataType() == events.DataTypeString {
+		email = v.String()
+	}
+	if email == "" {
+		email = profile.NormalizeEmail(ev.Email)
+	}
+	if email == "" {
+		return &poisonError{"event item has no profile email"}
+	}
+	var failed []error
+	for _, mj := range h.Manifest.Journeys {
+		if !triggeredBy(mj, ev.Type) {
+			continue
+		}
+		if err := h.start(ctx, mj, email, ev); err != nil {
+			failed = append(failed, fmt.Errorf("journey %s: %w", mj.Journey, err))
+		}
+	}
+	return errors.Join(failed...)
+}
+
+func triggeredBy(mj journey.ManifestJourney, t touchpoint.Type) bool {
+	for _, e := range mj.Events {
+		if e == t {
+			return true
+		}
+	}
+	return false
+}
+
+// start starts one journey for one event if its filter and re-entry rule
+// allow it.
+func (h *Handler) start(ctx context.Context, mj journey.ManifestJourney, email string, ev touchpoint.Event) error {
+	log := h.Log.With("journey", mj.Journey, "profile", mail.AddressHash(email), "event_id", ev.ID)
+	in := journey.ExecutionInput{Journey: mj.Journey, ProfileKey: email, Trigger: ev}
+	doc, err := toEngineJSON(in)
+	if err != nil {
+		return &poisonError{err.Error()}
+	}
+	if mj.Filter != nil {
+		ok, err := asl.EvalChoice(mj.Filter, doc, nil)
+		if err != nil {
+			// The filter cannot be evaluated on this event (a field of
+			// another type): it will not evaluate on a retry either.
+			log.WarnContext(ctx, "router: filter error, journey not started", "err", err)
+			h.count("JourneysNotStarted", mj.Journey, "filter_error")
+			return nil
+		}
+		if !ok {
+			log.DebugContext(ctx, "router: filter did not match")
+			return nil
+		}
+	}
+	triggerKey, err := triggerKey(mj.TriggerKeyPath, doc)
+	if err != nil {
+		log.WarnContext(ctx, "router: no trigger key, journey not started", "err", err)
+		h.count("JourneysNotStarted", mj.Journey, "no_trigger_key")
+		return nil
+	}
+	in.TriggerKey = triggerKey
+	name := ExecutionName(mj.Journey, email, triggerKey)
+	log = log.With("execution", name)
+
+	entered, err := h.enter(ctx, mj, email, triggerKey, name)
+	if err != nil {
+		return err
+	}
+	if !entered {
+		log.InfoContext(ctx, "router: re-entry rule holds the journey back", "re_entry", mj.ReEntry)
+		h.count("JourneysNotStarted", mj.Journey, "re_entry")
+		return nil
+	}
+
+	arn := h.StateMachines[mj.Journey]
+	if arn == "" {
+		return fmt.Errorf("no state machine ARN for journey %s", mj.Journey)
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return &poisonError{fmt.Sprintf("encode execution input: %v", err)}
+	}
+	out, err := h.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(arn), Name: aws.String(name), Input: aws.String(string(body)),
+	})
+	var exists *sfntypes.ExecutionAlreadyExists
+	switch {
+	case errors.As(err, &exists):
+		log.InfoContext(ctx, "router: execution already exists")
+		return nil
+	case err != nil:
+		return fmt.Errorf("start execution %s: %w", name, err)
+	}
+	log.InfoContext(ctx, "router: journey started", "execution_arn", aws.ToString(out.ExecutionArn))
+	h.count("JourneysStarted", mj.Journey, "")
+	return nil
+}
+
+// enter records the profile's entry into a journey under its re-entry rule.
+// It is false when the rule holds the profile back. The same trigger key
+// may always enter again: that is a retry of the same start, which
+// StartExecution's idempotency makes harmless.
+func (h *Handler) enter(ctx context.Context, mj journey.ManifestJourney, email, triggerKey, name string) (bool, error) {
+	now := h.Now().UTC()
+	item := map[string]types.AttributeValue{
+		profile.AttrPK: &types.AttributeValueMemberS{Value: profile.ProfilePK(email)},
+		profile.AttrSK: &types.AttributeValueMemberS{Value: SKEntry + mj.Journey},
+		"trigger_key":  &types.AttributeValueMemberS{Value: triggerKey},
+		"execution":    &types.AttributeValueMemberS{Value: name},
+		"entered_at":   &types.AttributeValueMemberS{Value: now.Format(time.RFC3339)},
+	}
+	values := map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: triggerKey}}
+	cond := "attribute_not_exists(pk) OR trigger_key = :k"
+	switch mj.ReEntry {
+	case journey.ReEntryNever:
+	case journey.ReEntryAfter:
+		until := now.Add(time.Duration(mj.ReEntrySeconds) * time.Second).Unix()
+		item["until"] = num(until)
+		item[profile.AttrTTL] = num(until)
+		values[":now"] = num(now.Unix())
+		cond += " OR #until <= :now"
+	default: // always: only the execution name dedupes
+		return true, nil
+	}
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String(h.Table), Item: item,
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
+	}
+	if mj.ReEntry == journey.ReEntryAfter {
+		in.ExpressionAttributeNames = map[string]string{"#until": "until"}
+	}
+	_, err := h.DB.PutItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("put journey-entry item: %w", err)
+	}
+	return true, nil
+}
+
+func (h *Handler) count(metric, journeyName, reason string) {
+	h.Metrics.Count(metric, 1, map[string]string{"Journey": journeyName, "Reason": reason})
+}
+
+// ExecutionName is the deterministic execution name of a journey for one
+// profile and trigger key: the journey name (cut to 47 characters) and 32
+// hex digits of SHA-256 over the three parts, at most 80 characters of
+// [A-Za-z0-9-_]. The same event delivered twice gives the same name.
+func ExecutionName(journeyName, profileKey, triggerKey string) string {
+	h := sha256.New()
+	for _, part := range []string{journeyName, profileKey, triggerKey} {
+		fmt.Fprintf(h, "%d:%s;", len(part), part) // length-prefixed: no two triples collide
+	}
+	sum := h.Sum(nil)
+	prefix := []byte(journeyName)
+	if len(prefix) > 47 {
+		prefix = prefix[:47]
+	}
+	for i, c := range prefix {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			prefix[i] = '_'
+		}
+	}
+	return string(prefix) + "-" + hex.EncodeToString(sum[:16])
+}
+
+// toEngineJSON turns the execution input into the ASL engine's JSON values.
+func toEngineJSON(in journey.ExecutionInput) (any, error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("encode execution input: %w", err)
+	}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode execution input: %w", err)
+	}
+	return v, nil
+}
+
+// triggerKey reads the trigger key (a string or number) at path.
+func triggerKey(path string, doc any) (string, error) {
+	p, err := asl.ParsePath(path)
+	if err != nil {
+		return "", fmt.Errorf("trigger key path %q: %w", path, err)
+	}
+	v, ok := p.Eval(doc, nil)
+	if !ok {
+		return "", fmt.Errorf("%s is absent", path)
+	}
+	switch x := v.(type) {
+	case string:
+		if x != "" {
+			return x, nil
+		}
+	case json.Number:
+		return x.String(), nil
+	}
+	return "", fmt.Errorf("%s is not a non-empty string or number", path)
+}
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
