@@ -362,7 +362,7 @@ func (e *Engine) Stop(name, errName, cause string) error {
 	x.Status = StatusAborted
 	x.Error, x.Cause = errName, cause
 	x.StopTime = e.clock.Now()
-	e.record(x, event{typ: "ExecutionAborted", errName: errName, cause: cause})
+	e.record(x, event{typ: "ExecutionAborted", eventExtra: &eventExtra{errName: errName, cause: cause}})
 	return nil
 }
 

@@ -10,11 +10,17 @@ import (
 // copied (the engine never mutates a value), and JSON text is only built when
 // History is called.
 type event struct {
-	typ     string
-	at      time.Time
-	name    string
-	input   any
-	output  any
+	typ    string
+	at     int64 // Unix nanoseconds
+	name   string
+	input  any
+	output any
+	*eventExtra
+}
+
+// eventExtra holds the fields few events have, out of line to keep the
+// common event small (100,000 parked executions hold several each).
+type eventExtra struct {
 	errName string
 	cause   string
 	resType string
@@ -65,7 +71,10 @@ func (e *Engine) record(x *Execution, ev event) {
 	if e.opts.NoHistory {
 		return
 	}
-	ev.at = e.clock.Now()
+	ev.at = e.clock.Now().UnixNano()
+	if ev.eventExtra != nil && *ev.eventExtra == (eventExtra{}) {
+		ev.eventExtra = nil
+	}
 	x.events = append(x.events, ev)
 }
 
@@ -77,7 +86,10 @@ func (x *Execution) History() []HistoryEvent {
 	}
 	out := make([]HistoryEvent, len(x.events))
 	for i, ev := range x.events {
-		h := HistoryEvent{ID: int64(i + 1), PreviousEventID: int64(i), Timestamp: ev.at, Type: ev.typ}
+		h := HistoryEvent{ID: int64(i + 1), PreviousEventID: int64(i), Timestamp: time.Unix(0, ev.at).UTC(), Type: ev.typ}
+		if ev.eventExtra == nil {
+			ev.eventExtra = &eventExtra{}
+		}
 		d := map[string]any{}
 		str := func(v any) string {
 			s, err := encodeJSON(v)
@@ -166,12 +178,12 @@ func (x *Execution) States() []StateEntry {
 		switch {
 		case strings.HasSuffix(ev.typ, "StateEntered"):
 			open[ev.name] = append(open[ev.name], len(out))
-			out = append(out, StateEntry{Name: ev.name, Type: strings.TrimSuffix(ev.typ, "StateEntered"), EnteredAt: ev.at, Input: ev.input})
+			out = append(out, StateEntry{Name: ev.name, Type: strings.TrimSuffix(ev.typ, "StateEntered"), EnteredAt: time.Unix(0, ev.at).UTC(), Input: ev.input})
 		case strings.HasSuffix(ev.typ, "StateExited"):
 			if idx := open[ev.name]; len(idx) > 0 {
 				i := idx[0]
 				open[ev.name] = idx[1:]
-				out[i].ExitedAt = ev.at
+				out[i].ExitedAt = time.Unix(0, ev.at).UTC()
 				out[i].Output = ev.output
 			}
 		}

@@ -507,11 +507,11 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		Timeout:       timeout,
 	}
 	rt, rs := resourceParts(st.Resource)
-	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, input: eff, resType: rt, res: rs})
-	e.record(r.exec, event{typ: "TaskStarted", name: r.name, resType: rt, res: rs})
+	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, input: eff, eventExtra: &eventExtra{resType: rt, res: rs}})
+	e.record(r.exec, event{typ: "TaskStarted", name: r.name, eventExtra: &eventExtra{resType: rt, res: rs}})
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
-		e.record(r.exec, event{typ: "TaskFailed", name: r.name, errName: err.Name, cause: err.Cause, resType: rt, res: rs})
+		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: err.Name, cause: err.Cause, resType: rt, res: rs}})
 		return nil, err
 	}
 	cctx := ctx
@@ -534,19 +534,19 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 			ae = &Error{Name: ErrTaskFailed, Cause: err.Error()}
 		}
 		if ae.Name == ErrTimeout {
-			e.record(r.exec, event{typ: "TaskTimedOut", name: r.name, errName: ae.Name, cause: ae.Cause, resType: rt, res: rs})
+			e.record(r.exec, event{typ: "TaskTimedOut", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		} else {
-			e.record(r.exec, event{typ: "TaskFailed", name: r.name, errName: ae.Name, cause: ae.Cause, resType: rt, res: rs})
+			e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		}
 		return nil, ae
 	}
 	res, err = Normalize(res)
 	if err != nil {
 		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
-		e.record(r.exec, event{typ: "TaskFailed", name: r.name, errName: ae.Name, cause: ae.Cause, resType: rt, res: rs})
+		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		return nil, ae
 	}
-	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, output: res, resType: rt, res: rs})
+	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, output: res, eventExtra: &eventExtra{resType: rt, res: rs}})
 	return res, nil
 }
 
@@ -687,7 +687,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		j.limit = *st.MaxConcurrency
 	}
 	r.child = j
-	e.record(r.exec, event{typ: "MapStateStarted", name: r.name, length: len(arr)})
+	e.record(r.exec, event{typ: "MapStateStarted", name: r.name, eventExtra: &eventExtra{length: len(arr)}})
 	if len(arr) == 0 {
 		r.phase = phJoined
 		e.ready = append(e.ready, r)
@@ -707,7 +707,7 @@ func (e *Engine) startIterations(j *join) {
 		i := j.next
 		j.next++
 		j.running++
-		e.record(j.owner.exec, event{typ: "MapIterationStarted", name: j.owner.name, index: i})
+		e.record(j.owner.exec, event{typ: "MapIterationStarted", name: j.owner.name, eventExtra: &eventExtra{index: i}})
 		e.ready = append(e.ready, &run{exec: j.owner.exec, sm: proc, name: proc.StartAt, input: j.items[i], phase: phEnter, parent: j, index: i})
 		j.items[i] = nil
 	}
@@ -723,7 +723,7 @@ func (e *Engine) succeedRun(r *run, out any) {
 	j.results[r.index] = out
 	j.pending--
 	if j.isMap {
-		e.record(r.exec, event{typ: "MapIterationSucceeded", name: j.owner.name, index: r.index})
+		e.record(r.exec, event{typ: "MapIterationSucceeded", name: j.owner.name, eventExtra: &eventExtra{index: r.index}})
 		j.running--
 		e.startIterations(j)
 	}
@@ -748,7 +748,7 @@ func (e *Engine) failRun(r *run, ae *Error) {
 	owner := j.owner
 	owner.child = nil
 	if j.isMap {
-		e.record(r.exec, event{typ: "MapIterationFailed", name: owner.name, index: r.index})
+		e.record(r.exec, event{typ: "MapIterationFailed", name: owner.name, eventExtra: &eventExtra{index: r.index}})
 		e.record(r.exec, event{typ: "MapStateFailed", name: owner.name})
 	} else {
 		e.record(r.exec, event{typ: "ParallelStateFailed", name: owner.name})
@@ -778,10 +778,10 @@ func (e *Engine) endExecution(x *Execution, status string, out any, ae *Error) {
 		e.record(x, event{typ: "ExecutionSucceeded", output: out})
 	case StatusTimedOut:
 		x.Error, x.Cause = ae.Name, ae.Cause
-		e.record(x, event{typ: "ExecutionTimedOut", errName: ae.Name, cause: ae.Cause})
+		e.record(x, event{typ: "ExecutionTimedOut", eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 	default:
 		x.Error, x.Cause = ae.Name, ae.Cause
-		e.record(x, event{typ: "ExecutionFailed", errName: ae.Name, cause: ae.Cause})
+		e.record(x, event{typ: "ExecutionFailed", eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 	}
 }
 
