@@ -38,6 +38,7 @@ const (
 type DynamoDB interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -79,9 +80,9 @@ type Store struct {
 }
 
 // NewStore returns a Store with the default policy, a 90-day event TTL and
-// 20 attempts.
+// 30 attempts.
 func NewStore(db DynamoDB, table string) *Store {
-	return &Store{DB: db, Table: table, Now: time.Now, Policy: DefaultPolicy, EventTTL: 90 * 24 * time.Hour, MaxAttempts: 20}
+	return &Store{DB: db, Table: table, Now: time.Now, Policy: DefaultPolicy, EventTTL: 90 * 24 * time.Hour, MaxAttempts: 30}
 }
 
 // Apply stores one event: its event item (the dedupe key), the merged
@@ -94,19 +95,12 @@ func (s *Store) Apply(ctx context.Context, ev touchpoint.Event) (Outcome, error)
 	if err := validateMoney(ev); err != nil {
 		return Outcome{}, err
 	}
-	email := NormalizeEmail(ev.Email)
+	email, reason, err := s.resolve(ctx, ev)
+	if err != nil {
+		return Outcome{}, err
+	}
 	if email == "" {
-		if ev.CustomerID == "" {
-			return Outcome{Status: Unresolved, Reason: "event has neither an email nor a customer id"}, nil
-		}
-		var err error
-		email, err = s.ResolveAlias(ctx, ev.Source, ev.Shop, ev.CustomerID)
-		if errors.Is(err, ErrNotFound) {
-			return Outcome{Status: Unresolved, Reason: fmt.Sprintf("%s customer %s has no known email yet", ev.Source, ev.CustomerID)}, nil
-		}
-		if err != nil {
-			return Outcome{}, err
-		}
+		return Outcome{Status: Unresolved, Reason: reason}, nil
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
@@ -121,6 +115,39 @@ func (s *Store) Apply(ctx context.Context, ev touchpoint.Event) (Outcome, error)
 	}
 	return Outcome{Status: st, Email: email}, nil
 }
+
+// resolve finds the profile an event belongs to: its email; else the alias
+// of its customer id; else the profile its order was first stored under
+// (Shopify's refunds/create carries only the order id). An empty email
+// comes with the reason.
+func (s *Store) resolve(ctx context.Context, ev touchpoint.Event) (email, reason string, err error) {
+	if email := NormalizeEmail(ev.Email); email != "" {
+		return email, "", nil
+	}
+	if ev.CustomerID != "" {
+		email, err := s.ResolveAlias(ctx, ev.Source, ev.Shop, ev.CustomerID)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return email, "", err
+		}
+	}
+	if ev.Order != nil && ev.Order.ID != "" {
+		email, err := s.ResolveAlias(ctx, ev.Source, ev.Shop, orderAliasID(ev.Order.ID))
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return email, "", err
+		}
+	}
+	switch {
+	case ev.CustomerID != "":
+		return "", fmt.Sprintf("%s customer %s has no known email yet", ev.Source, ev.CustomerID), nil
+	case ev.Order != nil && ev.Order.ID != "":
+		return "", fmt.Sprintf("%s order %s is not known yet and the event has no email", ev.Source, ev.Order.ID), nil
+	}
+	return "", "event has neither an email nor a customer id", nil
+}
+
+// orderAliasID is the alias "customer id" under which an order's profile
+// is found: order ids and customer ids never collide because of the prefix.
+func orderAliasID(orderID string) string { return "order:" + orderID }
 
 // SetConsent records a consent change (an unsubscribe) made at at. An
 // older change than the one on the profile changes nothing.
@@ -170,16 +197,9 @@ type write struct {
 func (s *Store) write(ctx context.Context, w write) (Status, error) {
 	alias := w.event != nil && w.event.Email != "" && w.event.CustomerID != ""
 	for attempt := 1; ; attempt++ {
-		p, err := s.Get(ctx, w.email)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		p, o, err := s.read(ctx, w.email, w.orderSource, w.orderID)
+		if err != nil {
 			return "", err
-		}
-		var o *Order
-		if w.orderID != "" {
-			o, err = s.getOrder(ctx, w.email, w.orderSource, w.orderID)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return "", err
-			}
 		}
 		np, no := w.merge(p, o)
 		now := s.Now().UTC()
@@ -208,6 +228,13 @@ func (s *Store) write(ctx context.Context, w write) (Status, error) {
 				return "", err
 			}
 			items = append(items, oi)
+		}
+		if o == nil && no != nil && w.event != nil && w.event.Order != nil && w.orderSource == w.event.Source {
+			// First sight of this order: later events that carry only the
+			// order id (refunds) find the profile through this alias.
+			item := key(AliasPK(w.event.Source, w.event.Shop, orderAliasID(w.orderID)), SKAlias)
+			item[AttrEmail] = str(w.email)
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}})
 		}
 		if alias {
 			aliasIdx = len(items)
@@ -258,11 +285,11 @@ func anyCode(tce *types.TransactionCanceledException, code string) bool {
 	return false
 }
 
-// backoff sleeps a random time up to 5 ms × 2^attempt, capped at 100 ms
+// backoff sleeps a random time up to 5 ms × 2^attempt, capped at 250 ms
 // ("full jitter"), so writers that collided spread out.
 func backoff(ctx context.Context, attempt int) error {
-	ceiling := 5 * time.Millisecond << min(attempt, 5)
-	ceiling = min(ceiling, 100*time.Millisecond)
+	ceiling := 5 * time.Millisecond << min(attempt, 6)
+	ceiling = min(ceiling, 250*time.Millisecond)
 	t := time.NewTimer(rand.N(ceiling) + time.Millisecond)
 	defer t.Stop()
 	select {
@@ -367,6 +394,36 @@ func (s *Store) aliasPut(ev *touchpoint.Event, email string) types.TransactWrite
 	}}
 }
 
+// read returns the profile and (when orderID is set) the order in one
+// TransactGetItems: one round trip, and a consistent pair. A missing
+// profile is a zero Profile; a missing order is nil.
+func (s *Store) read(ctx context.Context, email, orderSource, orderID string) (Profile, *Order, error) {
+	gets := []types.TransactGetItem{{Get: &types.Get{TableName: aws.String(s.Table), Key: key(ProfilePK(email), SKProfile)}}}
+	if orderID != "" {
+		gets = append(gets, types.TransactGetItem{Get: &types.Get{TableName: aws.String(s.Table), Key: key(ProfilePK(email), OrderSK(orderSource, orderID))}})
+	}
+	out, err := s.DB.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: gets})
+	if err != nil {
+		return Profile{}, nil, fmt.Errorf("read profile: %w", err)
+	}
+	if len(out.Responses) != len(gets) {
+		return Profile{}, nil, fmt.Errorf("read profile: %d responses for %d items", len(out.Responses), len(gets))
+	}
+	var p Profile
+	if item := out.Responses[0].Item; item != nil {
+		if p, err = decodeProfile(item); err != nil {
+			return Profile{}, nil, err
+		}
+	}
+	var o *Order
+	if orderID != "" && out.Responses[1].Item != nil {
+		if o, err = decodeOrder(out.Responses[1].Item); err != nil {
+			return Profile{}, nil, err
+		}
+	}
+	return p, o, nil
+}
+
 // Get reads a profile with a strongly consistent read. A missing profile
 // is ErrNotFound together with an empty Profile (Version 0).
 func (s *Store) Get(ctx context.Context, email string) (Profile, error) {
@@ -380,20 +437,26 @@ func (s *Store) Get(ctx context.Context, email string) (Profile, error) {
 	if out.Item == nil {
 		return Profile{}, ErrNotFound
 	}
+	return decodeProfile(out.Item)
+}
+
+func decodeProfile(item map[string]types.AttributeValue) (Profile, error) {
 	var p Profile
-	if err := decodeJSON(out.Item, AttrView, &p.View); err != nil {
+	if err := decodeJSON(item, AttrView, &p.View); err != nil {
 		return Profile{}, err
 	}
-	if err := decodeJSON(out.Item, AttrTotals, &p.Totals); err != nil {
+	if err := decodeJSON(item, AttrTotals, &p.Totals); err != nil {
 		return Profile{}, err
 	}
-	n, ok := out.Item[AttrVersion].(*types.AttributeValueMemberN)
+	n, ok := item[AttrVersion].(*types.AttributeValueMemberN)
 	if !ok {
 		return Profile{}, errors.New("profile item has no version")
 	}
-	if p.Version, err = strconv.ParseInt(n.Value, 10, 64); err != nil {
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
 		return Profile{}, fmt.Errorf("profile version: %w", err)
 	}
+	p.Version = v
 	return p, nil
 }
 
@@ -431,21 +494,12 @@ func (s *Store) Orders(ctx context.Context, email string) ([]OrderView, error) {
 	}
 }
 
-func (s *Store) getOrder(ctx context.Context, email, source, id string) (*Order, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(ProfilePK(email), OrderSK(source, id)), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("get order %s/%s: %w", source, id, err)
-	}
-	if out.Item == nil {
-		return nil, ErrNotFound
-	}
+func decodeOrder(item map[string]types.AttributeValue) (*Order, error) {
 	var o Order
-	if err := decodeJSON(out.Item, AttrState, &o); err != nil {
+	if err := decodeJSON(item, AttrState, &o); err != nil {
 		return nil, err
 	}
-	if err := decodeJSON(out.Item, AttrView, &o.View); err != nil {
+	if err := decodeJSON(item, AttrView, &o.View); err != nil {
 		return nil, err
 	}
 	return &o, nil
