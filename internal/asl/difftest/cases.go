@@ -218,6 +218,11 @@ func RunEngine(ctx context.Context, definition json.RawMessage, c Case) (EngineR
 	if err := asl.Validate(sm); err != nil {
 		return EngineRun{Result: Result{Status: "INVALID", Error: ptr(err.Error())}}, nil
 	}
+	return RunParsed(ctx, sm, c)
+}
+
+// RunParsed runs one case of a parsed, valid definition in parcours' engine.
+func RunParsed(ctx context.Context, sm *asl.StateMachine, c Case) (EngineRun, error) {
 	input, err := decode(c.Input)
 	if err != nil {
 		return EngineRun{}, fmt.Errorf("input: %w", err)
@@ -246,7 +251,7 @@ func RunEngine(ctx context.Context, definition json.RawMessage, c Case) (EngineR
 	default:
 		r.Error, r.Cause = ptr(x.Error), ptr(x.Cause)
 	}
-	r.States, r.Nested = entered(x)
+	r.States, r.Nested = entered(x, sm)
 	return EngineRun{Result: r, Elapsed: x.StopTime.Sub(x.StartTime)}, nil
 }
 

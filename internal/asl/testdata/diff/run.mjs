@@ -88,6 +88,8 @@ export function overrides(def, c) {
 
 export const CONTEXT = { Execution: { Name: 'difftest' } };
 
+const machines = new WeakMap();
+
 export async function runCase(file, doc, c) {
   const out = { file: basename(file), case: c.name };
   const seen = new Set();
@@ -101,11 +103,17 @@ export async function runCase(file, doc, c) {
     // told apart by name: names must be unique across the whole definition.
     return { ...out, status: 'HARNESS_ERROR', error: `state name ${dup} is used twice` };
   }
-  let sm;
-  try {
-    sm = new StateMachine(doc.definition, { validationOptions: doc.validation ?? {} });
-  } catch (err) {
-    return { ...out, status: 'INVALID', error: String(err.message ?? err) };
+  // Validating a definition costs more than running it: once per file.
+  if (!machines.has(doc)) {
+    try {
+      machines.set(doc, new StateMachine(doc.definition, { validationOptions: doc.validation ?? {} }));
+    } catch (err) {
+      machines.set(doc, String(err.message ?? err));
+    }
+  }
+  const sm = machines.get(doc);
+  if (typeof sm === 'string') {
+    return { ...out, status: 'INVALID', error: sm };
   }
   const exec = sm.run(c.input ?? {}, {
     overrides: overrides(doc.definition, c),

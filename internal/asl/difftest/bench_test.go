@@ -1,0 +1,150 @@
+package difftest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parcours/parcours/internal/asl"
+)
+
+// peerExecutions is how many executions bench.mjs runs per workload: enough
+// for a stable rate, few enough to keep `make bench` within seconds.
+const peerExecutions = 300
+
+// benchWorkload is one definition and case run by both engines.
+type benchWorkload struct {
+	name string
+	path string // case file given to bench.mjs
+	cf   *CaseFile
+	c    Case
+}
+
+// benchWorkloads is every compiled journey (its "deferred then sent" case,
+// the longest default path), or, while there are none, representative
+// hand-written definitions.
+func benchWorkloads(b *testing.B, root string) []benchWorkload {
+	b.Helper()
+	compiled, err := CompiledCaseFiles(root, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out []benchWorkload
+	for _, p := range compiled {
+		cf, err := LoadCaseFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := cf.Cases[len(cf.Cases)-1]
+		out = append(out, benchWorkload{name: strings.TrimSuffix(filepath.Base(p), ".json"), path: p, cf: cf, c: c})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, w := range []struct{ file, c string }{
+		{"journey_abandoned_cart.json", "deferred then sent high value"},
+		{"map_basic.json", "items with selector"},
+		{"choice_boolean_ops.json", "nested and"},
+	} {
+		p := filepath.Join(DiffDir(root), w.file)
+		cf, err := LoadCaseFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		found := false
+		for _, c := range cf.Cases {
+			if c.Name == w.c {
+				out = append(out, benchWorkload{name: strings.TrimSuffix(w.file, ".json"), path: p, cf: cf, c: c})
+				found = true
+			}
+		}
+		if !found {
+			b.Fatalf("%s has no case %q", w.file, w.c)
+		}
+	}
+	return out
+}
+
+var peerRates sync.Map // workload name → float64 executions per second
+
+// peerRate runs bench.mjs once per workload and caches its rate, so the
+// benchmark's b.N rounds do not restart node.
+func peerRate(b *testing.B, root string, w benchWorkload) float64 {
+	b.Helper()
+	if r, ok := peerRates.Load(w.name); ok {
+		return r.(float64)
+	}
+	node, err := Node(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(DiffDir(root), "bench.mjs"), w.path, w.c.Name, strconv.Itoa(peerExecutions))
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("bench.mjs %s: %v", w.name, err)
+	}
+	var res struct {
+		PerSecond float64 `json:"per_second"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.PerSecond <= 0 {
+		b.Fatalf("bench.mjs %s printed %q: %v", w.name, out, err)
+	}
+	peerRates.Store(w.name, res.PerSecond)
+	return res.PerSecond
+}
+
+// BenchmarkEngineVsPeer runs each workload in parcours' engine (virtual time,
+// definition parsed once) and reports, from the same run, the rate of
+// aws-local-stepfunctions' library API on the same definition, input, task
+// script and wait/retry overrides: exec/s (parcours), peer-exec/s and
+// x-faster (their ratio; the issue's goal is ≥ 50).
+func BenchmarkEngineVsPeer(b *testing.B) {
+	root, err := RepoRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Node(root); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range benchWorkloads(b, root) {
+		sm, err := asl.Parse(w.cf.Definition)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := asl.Validate(sm); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(w.name, func(b *testing.B) {
+			peer := peerRate(b, root, w)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				r, err := RunParsed(ctx, sm, w.c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Result.Status != asl.StatusSucceeded && r.Result.Status != asl.StatusFailed {
+					b.Fatalf("execution ended %s", r.Result.Status)
+				}
+			}
+			ours := float64(b.N) / time.Since(start).Seconds()
+			b.ReportMetric(ours, "exec/s")
+			b.ReportMetric(peer, "peer-exec/s")
+			b.ReportMetric(ours/peer, "x-faster")
+		})
+	}
+}
+
+// String describes a workload in failure messages.
+func (w benchWorkload) String() string { return fmt.Sprintf("%s/%s", w.name, w.c.Name) }
