@@ -59,6 +59,7 @@ type compiler struct {
 	sm     *asl.StateMachine
 	origin map[string]*Step // state name → the step that made it
 	reads  uses             // what a refresh reads
+	ends   asl.States       // shared terminal states, written after the others
 	conds  int              // unnamed if steps so far
 	cur    *Step
 }
@@ -94,7 +95,10 @@ func compile(j *Journey) (*asl.StateMachine, map[string]*Step, error) {
 	}
 	out, _ := c.seq(j.Steps, []hole{*start}, false)
 	if len(out) > 0 {
-		c.add(stateDone, &asl.State{Type: "Succeed", Comment: "The journey ran to its end."}, out)
+		link(out, c.terminal(stateDone, &asl.State{Type: "Succeed", Comment: "The journey ran to its end."}))
+	}
+	for _, n := range c.ends.Names() {
+		c.sm.States.Add(n, c.ends.Get(n))
 	}
 	return c.sm, c.origin, nil
 }
@@ -130,7 +134,7 @@ func link(in []hole, name string) {
 // unique returns base, or base (2), (3)... when taken.
 func (c *compiler) unique(base string) string {
 	name := base
-	for i := 2; c.sm.States.Get(name) != nil; i++ {
+	for i := 2; c.sm.States.Get(name) != nil || c.ends.Get(name) != nil; i++ {
 		name = fmt.Sprintf("%s (%d)", base, i)
 	}
 	return name
@@ -156,7 +160,7 @@ func (c *compiler) seq(steps []*Step, in []hole, fresh bool) ([]hole, bool) {
 		c.cur = s
 		switch s.Kind {
 		case KindWait:
-			label := "Wait " + formatDuration(s.Wait)
+			label := "Wait " + s.WaitText
 			name := c.unique(label)
 			st := &asl.State{Type: "Wait", Seconds: ptr(int64(s.Wait / time.Second))}
 			c.add(name, st, in)
@@ -179,7 +183,7 @@ func (c *compiler) seq(steps []*Step, in []hole, fresh bool) ([]hole, bool) {
 		case KindSplit:
 			in, fresh = c.split(s, in, fresh)
 		case KindExit:
-			c.add(exitStatePrefix+s.ID, &asl.State{Type: "Succeed", Comment: "exit step"}, in)
+			link(in, c.terminal(exitStatePrefix+s.ID, &asl.State{Type: "Succeed", Comment: "exit step"}))
 			return nil, fresh
 		}
 	}
@@ -254,8 +258,13 @@ func (c *compiler) refresh(in []hole, when string) []hole {
 
 // gone makes (once) a Succeed state for an exit.
 func (c *compiler) gone(name, comment string) string {
-	if c.sm.States.Get(name) == nil {
-		c.sm.States.Add(name, &asl.State{Type: "Succeed", Comment: comment})
+	return c.terminal(name, &asl.State{Type: "Succeed", Comment: comment})
+}
+
+// terminal adds (once) a shared end state; they are written last.
+func (c *compiler) terminal(name string, st *asl.State) string {
+	if c.ends.Get(name) == nil {
+		c.ends.Add(name, st)
 		c.origin[name] = c.cur
 	}
 	return name
@@ -332,11 +341,7 @@ func (c *compiler) send(s *Step, in []hole) []hole {
 }
 
 func (c *compiler) failState(name, errName, cause string) string {
-	if c.sm.States.Get(name) == nil {
-		c.sm.States.Add(name, &asl.State{Type: "Fail", Error: errName, Cause: cause})
-		c.origin[name] = c.cur
-	}
-	return name
+	return c.terminal(name, &asl.State{Type: "Fail", Error: errName, Cause: cause})
 }
 
 func (c *compiler) ifLabel(s *Step, count bool) string {

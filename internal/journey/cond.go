@@ -36,11 +36,6 @@ type condParser struct {
 	uses    uses
 }
 
-func (c *condParser) bad(n *yaml.Node, hint, format string, args ...any) (asl.ChoiceRule, uses, bool) {
-	c.p.r.at(n, hint, format, args...)
-	return asl.ChoiceRule{}, uses{}, false
-}
-
 func (c *condParser) cond(n *yaml.Node) (asl.ChoiceRule, uses, bool) {
 	c.uses = uses{}
 	r, ok := c.node(n)
@@ -88,10 +83,20 @@ func (c *condParser) node(n *yaml.Node) (asl.ChoiceRule, bool) {
 		if len(rules) == 1 {
 			return rules[0], true
 		}
-		if head == "all" {
-			return asl.ChoiceRule{And: rules}, true
+		var flat []asl.ChoiceRule
+		for _, r := range rules { // all: [all: [a, b], c] is all: [a, b, c]
+			if head == "all" && r.And != nil && r.Variable == "" {
+				flat = append(flat, r.And...)
+			} else if head == "any" && r.Or != nil && r.Variable == "" {
+				flat = append(flat, r.Or...)
+			} else {
+				flat = append(flat, r)
+			}
 		}
-		return asl.ChoiceRule{Or: rules}, true
+		if head == "all" {
+			return asl.ChoiceRule{And: flat}, true
+		}
+		return asl.ChoiceRule{Or: flat}, true
 	case "not":
 		r, ok := c.node(v)
 		if !ok {

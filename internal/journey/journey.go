@@ -119,7 +119,8 @@ type Step struct {
 	Line int
 	Col  int
 
-	Wait time.Duration // wait
+	Wait     time.Duration // wait
+	WaitText string        // wait, as written ("48h")
 
 	Template string         // send
 	Subject  string         // send

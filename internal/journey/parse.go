@@ -78,13 +78,11 @@ func Parse(file string, data []byte, exists func(name string) bool) (*Journey, D
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 1
-		var te *yaml.TypeError
 		msg := err.Error()
 		if _, err := fmt.Sscanf(msg, "yaml: line %d:", &line); err == nil {
 			msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
 			msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
 		}
-		_ = te
 		p.r.diags = append(p.r.diags, Diagnostic{File: file, Line: line, Column: 1, Msg: "invalid YAML: " + msg, Hint: "check indentation and quoting"})
 		return nil, p.r.diags
 	}
@@ -415,7 +413,7 @@ func (p *parser) step(n *yaml.Node) *Step {
 			p.r.at(head, "a STANDARD execution lasts at most one year; split the journey or shorten the wait", "wait %s is longer than one year", head.Value)
 			return nil
 		}
-		st.Wait = d
+		st.Wait, st.WaitText = d, head.Value
 	case KindSend:
 		id, ok := p.stepID(head, "send")
 		if !ok {

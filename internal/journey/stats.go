@@ -150,8 +150,10 @@ func (p *parser) check(stepsLine, stepsCol int) {
 		p.r.atLC(stepsLine, stepsCol, "", "compile: %v", err)
 		return
 	}
+	reported := map[*Step]bool{}
 	for _, n := range sm.States.Names() {
-		if len(n) > MaxStateName {
+		if len(n) > MaxStateName && !reported[origin[n]] {
+			reported[origin[n]] = true
 			line, col := stepsLine, stepsCol
 			if s := origin[n]; s != nil {
 				line, col = s.Line, s.Col
