@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,8 @@ import (
 // statemachines/*.asl.json and returns their paths. Cases come from
 // testdata/diff/statemachines/<name>.json ({"cases": [...]}) when it exists;
 // otherwise two default cases are generated: every dynamodb:getItem answers
-// with the profile fixture (testdata/diff/statemachines/profile.json), every
+// with the profile fixture (testdata/diff/statemachines/profile.json) — or
+// the order fixture (order.json) when the state's name mentions an order —, every
 // other DynamoDB task with {}, and every Lambda (the send function) with
 // {"status":"sent"} — or, in the second case, first with
 // {"status":"deferred","not_before":...} and then "sent".
@@ -80,16 +82,36 @@ func defaultCases(fixtures string, sm *asl.StateMachine) ([]Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input fixture: %w", err)
 	}
+	order, err := os.ReadFile(filepath.Join(fixtures, "order.json"))
+	if err != nil {
+		return nil, fmt.Errorf("order fixture: %w", err)
+	}
 	item, err := json.Marshal(map[string]any{"Item": map[string]any{
 		"pk":   map[string]string{"S": "PROFILE#ada@example.com"},
 		"sk":   map[string]string{"S": "PROFILE"},
-		"view": map[string]string{"S": string(profile)},
+		"view": map[string]string{"S": string(bytes.TrimSpace(profile))},
 	}})
 	if err != nil {
 		return nil, err
 	}
-	sent := ScriptEntry{Output: json.RawMessage(`{"status":"sent"}`)}
-	deferred := ScriptEntry{Output: json.RawMessage(`{"status":"deferred","not_before":"2024-01-02T08:00:00Z"}`)}
+	orderItem, err := json.Marshal(map[string]any{"Item": map[string]any{
+		"pk":   map[string]string{"S": "PROFILE#ada@example.com"},
+		"sk":   map[string]string{"S": "ORDER#shopify#1001"},
+		"view": map[string]string{"S": string(bytes.TrimSpace(order))},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	// The optimized lambda:invoke integration wraps the function's reply in
+	// Payload; a plain function ARN returns it as is.
+	reply := func(resource, body string) ScriptEntry {
+		if strings.Contains(resource, ":::lambda:invoke") {
+			body = `{"StatusCode":200,"Payload":` + body + `}`
+		}
+		return ScriptEntry{Output: json.RawMessage(body)}
+	}
+	const sent = `{"status":"sent"}`
+	const deferred = `{"status":"deferred","not_before":"2024-01-02T08:00:00Z"}`
 	sentTasks := map[string][]ScriptEntry{}
 	deferredTasks := map[string][]ScriptEntry{}
 	walk(sm, func(name string, st *asl.State) {
@@ -97,13 +119,15 @@ func defaultCases(fixtures string, sm *asl.StateMachine) ([]Case, error) {
 			return
 		}
 		switch {
+		case strings.Contains(st.Resource, "dynamodb:getItem") && strings.Contains(strings.ToLower(name), "order"):
+			sentTasks[name] = []ScriptEntry{{Output: orderItem}}
 		case strings.Contains(st.Resource, "dynamodb:getItem"):
 			sentTasks[name] = []ScriptEntry{{Output: item}}
 		case strings.Contains(st.Resource, "dynamodb"):
 			sentTasks[name] = []ScriptEntry{{Output: json.RawMessage(`{}`)}}
 		default:
-			sentTasks[name] = []ScriptEntry{sent}
-			deferredTasks[name] = []ScriptEntry{deferred, sent}
+			sentTasks[name] = []ScriptEntry{reply(st.Resource, sent)}
+			deferredTasks[name] = []ScriptEntry{reply(st.Resource, deferred), reply(st.Resource, sent)}
 		}
 	})
 	for k, v := range sentTasks {
