@@ -40,8 +40,8 @@ func (w *world) putProfile(v profile.View) {
 	w.t.Helper()
 	b, _ := json.Marshal(v)
 	_, err := w.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: map[string]types.AttributeValue{
-		profile.AttrPK: &types.AttributeValueMemberS{Value: profile.ProfilePK(v.Email)},
-		profile.AttrSK: &types.AttributeValueMemberS{Value: profile.SKProfile},
+		profile.AttrPK:   &types.AttributeValueMemberS{Value: profile.ProfilePK(v.Email)},
+		profile.AttrSK:   &types.AttributeValueMemberS{Value: profile.SKProfile},
 		profile.AttrView: &types.AttributeValueMemberS{Value: string(b)},
 	}})
 	if err != nil {
