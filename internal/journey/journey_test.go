@@ -219,3 +219,25 @@ func TestBadJourneys(t *testing.T) {
 		})
 	}
 }
+
+// TestSchema checks the editor schema accepts the five journeys and rejects
+// an unknown step, with ajv from node_modules.
+func TestSchema(t *testing.T) {
+	node := filepath.Join(repoRoot, "node_modules", ".bin", "node")
+	if _, err := os.Stat(filepath.Join(repoRoot, "node_modules", "ajv")); err != nil {
+		t.Fatalf("node_modules/ajv is missing: run make npm first; this check never skips")
+	}
+	for _, j := range loadRepo(t) {
+		t.Run(j.Name, func(t *testing.T) {
+			out, err := exec.Command(node, "testdata/schema.js", repoRoot, j.File).CombinedOutput()
+			if err != nil {
+				t.Errorf("schema rejects %s: %v\n%s", j.File, err, out)
+			}
+		})
+	}
+	t.Run("unknown step is rejected", func(t *testing.T) {
+		if out, err := exec.Command(node, "testdata/schema.js", repoRoot, "testdata/bad/unknown-step/journey.yaml").CombinedOutput(); err == nil {
+			t.Errorf("schema accepts a wiat step: %s", out)
+		}
+	})
+}
