@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/journey"
 	"github.com/parcours/parcours/internal/unsubscribe"
 )
 
@@ -17,7 +17,8 @@ type Config struct {
 	ConfigurationSet string
 	UnsubscribeURL   string // https://…/unsubscribe, the unsubscribe function's route
 	UnsubscribeKeys  [][]byte
-	Shop             mail.Shop
+	Shop             journey.Shop
+	ShopTimezone     string
 	ShopLocation     *time.Location
 	FrequencyCap     time.Duration
 	QuietHours       QuietHours
@@ -38,7 +39,6 @@ const (
 //	UNSUBSCRIBE_SECRET  base64 HMAC key(s), ≥ 32 bytes each, comma-separated, first signs (required)
 //	SHOP_NAME           shown in emails (required)
 //	SHOP_URL            the shop's home page
-//	SHOP_CURRENCY       ISO 4217, default EUR
 //	SHOP_TIMEZONE       IANA name, default UTC: quiet hours of profiles without one
 //	REPLY_TO            optional reply-to address
 //	CONFIGURATION_SET   SES configuration set (events for the feedback function)
@@ -48,7 +48,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Table: getenv("TABLE_NAME"), From: getenv("FROM_ADDRESS"), ReplyTo: getenv("REPLY_TO"),
 		ConfigurationSet: getenv("CONFIGURATION_SET"), UnsubscribeURL: getenv("UNSUBSCRIBE_URL"),
-		Shop:         mail.Shop{Name: getenv("SHOP_NAME"), URL: getenv("SHOP_URL"), Currency: getenv("SHOP_CURRENCY"), Timezone: getenv("SHOP_TIMEZONE")},
+		Shop:         journey.Shop{Name: getenv("SHOP_NAME"), URL: getenv("SHOP_URL")},
+		ShopTimezone: getenv("SHOP_TIMEZONE"),
 		FrequencyCap: DefaultFrequencyCap, QuietHours: DefaultQuietHours, MessageTTL: DefaultMessageTTL,
 	}
 	for _, req := range []struct{ name, v string }{
@@ -67,14 +68,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	c.UnsubscribeKeys = keys
-	if c.Shop.Currency == "" {
-		c.Shop.Currency = "EUR"
+	if c.ShopTimezone == "" {
+		c.ShopTimezone = "UTC"
 	}
-	if c.Shop.Timezone == "" {
-		c.Shop.Timezone = "UTC"
-	}
-	if c.ShopLocation, err = time.LoadLocation(c.Shop.Timezone); err != nil {
-		return Config{}, fmt.Errorf("SHOP_TIMEZONE %q: %w", c.Shop.Timezone, err)
+	if c.ShopLocation, err = time.LoadLocation(c.ShopTimezone); err != nil {
+		return Config{}, fmt.Errorf("SHOP_TIMEZONE %q: %w", c.ShopTimezone, err)
 	}
 	if v := getenv("FREQUENCY_CAP"); v != "" {
 		if c.FrequencyCap, err = time.ParseDuration(v); err != nil || c.FrequencyCap < 0 {

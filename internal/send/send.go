@@ -76,14 +76,37 @@ type Handler struct {
 	Now      func() time.Time
 }
 
+// ErrRetryable is the Lambda error type of a failure that may pass when the
+// step is tried again (DynamoDB or SES unavailable, throttled, or SES
+// refusing the message for now). The step is left retryable: nothing was
+// sent and the frequency cap was given back. A state machine retries it
+// with a Retrier on this name.
+const ErrRetryable = "Parcours.Retryable"
+
+// ErrBadRequest is the Lambda error type of a payload missing a required
+// field: a compiler bug, never retried.
+const ErrBadRequest = "Parcours.BadRequest"
+
 // Handle decides and, when allowed, sends. Answers are sent, skipped (with
-// a reason) or deferred (with not_before); a template that does not render
-// is the named error journey.ErrTemplate; any other error (storage, SES)
-// is returned so the state machine's Retry tries the step again.
+// a reason) or deferred (with not_before). Errors carry a stable Lambda
+// error type a state machine can match: journey.ErrTemplate for a template
+// that does not render, ErrRetryable for storage or SES failures,
+// ErrBadRequest for an incomplete payload.
 func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
 	if in.Journey == "" || in.Step == "" || in.Execution == "" || in.ProfileKey == "" || in.Template == "" {
-		return journey.SendResponse{}, fmt.Errorf("send request needs journey, step, template, execution and profile_key")
+		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest,
+			Message: "send request needs journey, step, template, execution and profile_key"}
 	}
+	res, err := h.handle(ctx, in)
+	var named messages.InvokeResponse_Error
+	if err != nil && !errors.As(err, &named) {
+		h.Log.ErrorContext(ctx, "send: failed, step left retryable", "journey", in.Journey, "step", in.Step, "execution", in.Execution, "err", err)
+		return res, messages.InvokeResponse_Error{Type: ErrRetryable, Message: err.Error()}
+	}
+	return res, err
+}
+
+func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
 	email := profile.NormalizeEmail(in.ProfileKey)
 	now := h.Now().UTC()
 	log := h.Log.With("journey", in.Journey, "step", in.Step, "execution", in.Execution, "profile", mail.AddressHash(email))
@@ -118,7 +141,7 @@ func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.S
 
 	// 4. Render before taking the cap: a broken template must not use it.
 	unsubURL := h.Signer.URL(h.Config.UnsubscribeURL, email, now)
-	data := mail.NewData(v, in.Trigger, in.Data, h.Config.Shop, unsubURL, in.Journey, in.Step, now)
+	data := journey.NewTemplateData(in, v, h.Config.Shop, unsubURL)
 	msg, err := h.Renderer.Render(in.Journey, in.Template, in.Subject, data)
 	if err != nil {
 		log.ErrorContext(ctx, "send: template error", "err", err)

@@ -76,7 +76,7 @@ func newEnv(t *testing.T) *env {
 		Config: send.Config{
 			Table: table, From: "Shop <hello@shop.example>", ConfigurationSet: "parcours",
 			UnsubscribeURL: "https://shop.example/unsubscribe",
-			Shop:           mail.Shop{Name: "Shop", Currency: "EUR", Timezone: "Europe/Paris"}, ShopLocation: paris,
+			Shop:           journey.Shop{Name: "Shop", URL: "https://shop.example"}, ShopTimezone: "Europe/Paris", ShopLocation: paris,
 			FrequencyCap: send.DefaultFrequencyCap, QuietHours: send.DefaultQuietHours, MessageTTL: send.DefaultMessageTTL,
 		},
 		Metrics: emf.New(e.metrics, func() time.Time { return e.now }),
@@ -245,8 +245,10 @@ func TestIdempotentRetry(t *testing.T) {
 	// SES refuses the first attempt: an error (the state machine retries),
 	// the step stays retryable and the cap is given back.
 	e.ses.RejectNext(1)
-	if _, err := e.h.Handle(context.Background(), in); err == nil || !strings.Contains(err.Error(), "MessageRejected") {
-		t.Fatalf("err = %v, want the SES error", err)
+	_, err := e.h.Handle(context.Background(), in)
+	var ie messages.InvokeResponse_Error
+	if !errors.As(err, &ie) || ie.Type != send.ErrRetryable || !strings.Contains(ie.Message, "MessageRejected") {
+		t.Fatalf("err = %#v, want a %s carrying the SES error", err, send.ErrRetryable)
 	}
 	if msg := e.item(t, "MESSAGE#exec-1", "STEP#reminder"); s(msg, "status") != "failed" {
 		t.Errorf("after SES failure, message item = %v", msg)
@@ -381,7 +383,24 @@ func TestTemplateErrorIsNamed(t *testing.T) {
 func TestBadRequest(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.h.Handle(context.Background(), journey.SendRequest{Journey: "cart"})
-	if err == nil || err.Error() != "send request needs journey, step, template, execution and profile_key" {
-		t.Errorf("err = %v", err)
+	var ie messages.InvokeResponse_Error
+	if !errors.As(err, &ie) || ie.Type != send.ErrBadRequest || ie.Message != "send request needs journey, step, template, execution and profile_key" {
+		t.Errorf("err = %#v", err)
+	}
+}
+
+func TestStorageFailureIsRetryable(t *testing.T) {
+	e := newEnv(t)
+	e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "")
+	em := ddbtest.Start(t)
+	e.h.DB = em.Client // an emulator that is about to go away
+	em.Close()
+	_, err := e.h.Handle(context.Background(), req("cart", "reminder", "exec-1", "ana@example.com", marketing))
+	var ie messages.InvokeResponse_Error
+	if !errors.As(err, &ie) || ie.Type != send.ErrRetryable {
+		t.Fatalf("err = %#v, want %s", err, send.ErrRetryable)
+	}
+	if len(e.ses.Outbox()) != 0 {
+		t.Error("sent without storage")
 	}
 }
