@@ -86,7 +86,7 @@ func Build(root string) (*Output, error) {
 	entries, _ := os.ReadDir(filepath.Join(root, "statemachines"))
 	for _, e := range entries {
 		p := filepath.Join("statemachines", e.Name())
-		if _, ok := out.Files[p]; !ok && !e.IsDir() {
+		if _, ok := out.Files[p]; !ok && !e.IsDir() && strings.HasSuffix(e.Name(), ".json") { // embed.go is not compiler output
 			out.Stale = append(out.Stale, p)
 		}
 	}
