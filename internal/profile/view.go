@@ -66,9 +66,12 @@ type View struct {
 	AverageOrderValue map[string]string `json:"average_order_value,omitempty"` // currency → decimal string
 	// SpentInShopCurrency is the total spent in the shop's main currency as a
 	// number, for numeric Choice rules (VIP by spend).
-	SpentInShopCurrency float64    `json:"spent,omitempty"`
-	FirstOrderAt        *time.Time `json:"first_order_at,omitempty"`
-	LastOrderAt         *time.Time `json:"last_order_at,omitempty"`
+	SpentInShopCurrency float64 `json:"spent,omitempty"`
+	// AOV is the average order value in the shop's main currency as a number,
+	// for the journey condition {aov: {at_least: 80}}.
+	AOV          float64    `json:"aov,omitempty"`
+	FirstOrderAt *time.Time `json:"first_order_at,omitempty"`
+	LastOrderAt  *time.Time `json:"last_order_at,omitempty"`
 
 	// Behavioural segments. Frequency is derived at write time from order
 	// count and spend: "prospect" (no order), "new" (1), "repeat" (2–3),
