@@ -37,6 +37,9 @@ type Totals struct {
 	// CompletedCheckouts maps checkout id → when an order completed it, so a
 	// checkout event arriving after its order is still marked completed.
 	CompletedCheckouts map[string]time.Time `json:"completed_checkouts,omitempty"`
+	// ReviewedOrders maps order id → first review, so an order stored after
+	// its review still shows reviewed_at.
+	ReviewedOrders map[string]time.Time `json:"reviewed_orders,omitempty"`
 }
 
 // CurrencyTotal is the count and net spend of counted orders in one currency.
@@ -153,8 +156,21 @@ func (pol Policy) Merge(p Profile, o *Order, ev touchpoint.Event) (Profile, *Ord
 		v.LastCheckout = newerCheckout(v.LastCheckout, c, at)
 	}
 
-	if id, src := orderRef(ev); id != "" {
+	if ev.Type == touchpoint.ReviewSubmitted && ev.Review != nil && ev.Review.OrderID != "" {
+		if prev, ok := t.ReviewedOrders[ev.Review.OrderID]; !ok || at.Before(prev) {
+			if t.ReviewedOrders == nil {
+				t.ReviewedOrders = map[string]time.Time{}
+			}
+			t.ReviewedOrders[ev.Review.OrderID] = at
+		}
+	}
+	// A review touches its order only when the order item exists; an order
+	// event creates it.
+	if id, src := orderRef(ev); id != "" && (o != nil || ev.Order != nil) {
 		o = mergeOrder(o, ev, src, id)
+		if r, ok := t.ReviewedOrders[id]; ok {
+			o.View.ReviewedAt = minTime(o.View.ReviewedAt, r)
+		}
 		next := o.contribution()
 		t.apply(o.Counted, -1)
 		t.apply(next, +1)
@@ -255,8 +271,9 @@ func (pol Policy) Derive(p *Profile) {
 }
 
 // orderRef names the order an event touches: its order, or the order a
-// review is about (properties.order_source names the order's source when it
-// differs from the review's).
+// review is about. A review app is usually not the shop: Store.Apply looks
+// the reviewed order up among the profile's orders whatever their source
+// (preferring properties.order_source, then the review's own source).
 func orderRef(ev touchpoint.Event) (id, source string) {
 	if ev.Order != nil && ev.Order.ID != "" {
 		return ev.Order.ID, ev.Source
@@ -567,5 +584,6 @@ func (p Profile) clone() Profile {
 	p.Totals.Categories = maps.Clone(p.Totals.Categories)
 	p.Totals.FieldAt = maps.Clone(p.Totals.FieldAt)
 	p.Totals.CompletedCheckouts = maps.Clone(p.Totals.CompletedCheckouts)
+	p.Totals.ReviewedOrders = maps.Clone(p.Totals.ReviewedOrders)
 	return p
 }

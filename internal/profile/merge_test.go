@@ -62,10 +62,12 @@ func TestMergeScenario(t *testing.T) {
 	check("last_checkout.total", v.LastCheckout.Total, "100.00")
 	check("last_checkout.completed_at", v.LastCheckout.CompletedAt, at(3))
 	check("last_checkout_at", v.LastCheckoutAt, at(2))
-	check("last_seen_at", v.LastSeenAt, at(51))
+	check("last_seen_at", v.LastSeenAt, at(60))
 
 	check("9001.status", orders["9001"].View.Status, touchpoint.OrderStatusFulfilled)
 	check("9001.paid_at", orders["9001"].View.PaidAt, at(4))
+	check("9001.reviewed_at", orders["9001"].View.ReviewedAt, at(60))
+	check("last_review_at", v.LastReviewAt, at(60))
 	check("9002.status", orders["9002"].View.Status, touchpoint.OrderStatusPlaced) // partial refund
 	check("9003.status", orders["9003"].View.Status, touchpoint.OrderStatusCancelled)
 }

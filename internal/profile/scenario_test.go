@@ -74,5 +74,10 @@ func ScenarioEvents() []touchpoint.Event {
 	e = base("11", touchpoint.OrderCancelled, 51)
 	e.Order = &touchpoint.Order{ID: "9003", Currency: "USD", Total: "15.00", CreatedAt: at(50), UpdatedAt: at(51), CancelledAt: tp(51)}
 	evs = append(evs, e)
+
+	// A review app (another source) reviews the first order.
+	e = touchpoint.Event{ID: "standard:rev1", Source: "standard", Type: touchpoint.ReviewSubmitted, OccurredAt: at(60), Email: email,
+		Review: &touchpoint.Review{ID: "rev1", OrderID: "9001", Rating: 5}}
+	evs = append(evs, e)
 	return evs
 }

@@ -107,6 +107,14 @@ func (s *Store) Apply(ctx context.Context, ev touchpoint.Event) (Outcome, error)
 		return Outcome{}, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
 	oid, osrc := orderRef(ev)
+	if ev.Order == nil && oid != "" { // a review: find the order it is about
+		if osrc, err = s.findOrderSource(ctx, email, oid, osrc); err != nil {
+			return Outcome{}, err
+		}
+		if osrc == "" {
+			oid = ""
+		}
+	}
 	w := write{email: email, orderID: oid, orderSource: osrc, event: &ev, eventJSON: string(body),
 		merge: func(p Profile, o *Order) (Profile, *Order) { return s.Policy.Merge(p, o, ev) }}
 	st, err := s.write(ctx, w)
@@ -503,6 +511,22 @@ func decodeOrder(item map[string]types.AttributeValue) (*Order, error) {
 		return nil, err
 	}
 	return &o, nil
+}
+
+// findOrderSource returns the source of the profile's order with this id,
+// preferring preferred when several sources have one; "" when none does.
+func (s *Store) findOrderSource(ctx context.Context, email, orderID, preferred string) (string, error) {
+	orders, err := s.Orders(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	found := ""
+	for _, o := range orders {
+		if o.ID == orderID && (found == "" || o.Source == preferred) {
+			found = o.Source
+		}
+	}
+	return found, nil
 }
 
 // ResolveAlias returns the email a platform customer id belongs to, or

@@ -71,9 +71,14 @@ func TestApplyScenario(t *testing.T) {
 	if err != nil || len(orders) != 3 {
 		t.Fatalf("orders = %+v, %v", orders, err)
 	}
-	// 11 event items, 1 profile, 3 orders, 1 customer alias, 3 order aliases.
-	if n := len(ddbtest.Scan(t, db, table)); n != 19 {
-		t.Fatalf("items = %d, want 19", n)
+	// 12 event items, 1 profile, 3 orders, 1 customer alias, 3 order aliases.
+	if n := len(ddbtest.Scan(t, db, table)); n != 20 {
+		t.Fatalf("items = %d, want 20", n)
+	}
+	for _, o := range orders {
+		if o.ID == "9001" && (o.Source != "shopify" || o.ReviewedAt == nil) {
+			t.Fatalf("the review (source standard) did not reach shopify order 9001: %+v", o)
+		}
 	}
 	email, err := s.ResolveAlias(context.Background(), "shopify", "shop.example", "7001234567890123456")
 	if err != nil || email != "ann@example.com" {

@@ -1,0 +1,36 @@
+// Command ingest is the webhook Lambda: POST /webhooks/{source}.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/ingest"
+	"github.com/parcours/parcours/internal/profile"
+)
+
+func main() {
+	cfg, err := ingest.ConfigFromEnv(os.LookupEnv)
+	if err != nil {
+		log.Fatalf("ingest: %v", err)
+	}
+	sources, err := cfg.Sources(time.Now)
+	if err != nil {
+		log.Fatalf("ingest: %v", err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatalf("ingest: aws config: %v", err)
+	}
+	store := profile.NewStore(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
+	h := ingest.New(store, emf.New(os.Stdout, time.Now), lambdacontext.NewLogger(), sources...)
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,182 @@
+// Package ingest is the webhook endpoint: POST /webhooks/{source} behind API
+// Gateway (HTTP API, payload v2). It verifies, decodes and stores each
+// delivery and answers with a status the sender can act on: 2xx means
+// stored (or deliberately ignored), 5xx means retry.
+package ingest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/touchpoint"
+)
+
+// DefaultMaxBody is the largest body accepted (after base64 decoding).
+const DefaultMaxBody = 1 << 20
+
+// Metric names (namespace Parcours, dimension Source).
+const (
+	MetricAccepted  = "WebhookAccepted"  // stored
+	MetricDuplicate = "WebhookDuplicate" // already stored: nothing changed
+	MetricRejected  = "WebhookRejected"  // 400, 401, 404, 405, 413
+	MetricIgnored   = "WebhookIgnored"   // 202: unused topic or unresolved identity
+	MetricFailed    = "WebhookFailed"    // 5xx: storage failed, the sender retries
+)
+
+// Store is what the handler needs from profile.Store.
+type Store interface {
+	Apply(ctx context.Context, ev touchpoint.Event) (profile.Outcome, error)
+}
+
+// Handler serves POST /webhooks/{source}.
+type Handler struct {
+	sources map[string]touchpoint.Source
+	store   Store
+	metrics *emf.Writer
+	log     *slog.Logger
+	MaxBody int // DefaultMaxBody unless set
+}
+
+// New returns a handler for the given sources, keyed by their Name.
+func New(store Store, metrics *emf.Writer, log *slog.Logger, sources ...touchpoint.Source) *Handler {
+	h := &Handler{sources: map[string]touchpoint.Source{}, store: store, metrics: metrics, log: log, MaxBody: DefaultMaxBody}
+	for _, s := range sources {
+		h.sources[s.Name()] = s
+	}
+	return h
+}
+
+// Response is the JSON body of every answer.
+type Response struct {
+	Status string `json:"status"` // stored, duplicate, ignored, ok, rejected, error
+	Reason string `json:"reason,omitempty"`
+}
+
+// Reasons the sender sees. They never carry error details.
+const (
+	reasonSignature = "invalid signature"
+	reasonStorage   = "storage unavailable, retry"
+	reasonSource    = "unknown source"
+)
+
+// Handle answers one delivery.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	name := req.PathParameters["source"]
+	src, ok := h.sources[name]
+	if !ok {
+		// The path is the sender's: keep it out of metrics and logs' keys.
+		return h.reject(ctx, "unknown", http.StatusNotFound, reasonSource), nil
+	}
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		return h.reject(ctx, name, http.StatusMethodNotAllowed, "method not allowed"), nil
+	}
+	// Refuse before decoding: base64 is 4/3 of the raw size.
+	if len(req.Body) > h.MaxBody && (!req.IsBase64Encoded || base64.StdEncoding.DecodedLen(len(req.Body)) > h.MaxBody+2) {
+		return h.reject(ctx, name, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBody)), nil
+	}
+	r, err := touchpoint.NewRequest(req.Headers, req.Body, req.IsBase64Encoded)
+	if err != nil {
+		return h.reject(ctx, name, http.StatusBadRequest, "body: invalid base64"), nil
+	}
+	if len(r.Body) > h.MaxBody {
+		return h.reject(ctx, name, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBody)), nil
+	}
+	if err := src.Verify(r); err != nil {
+		return h.reject(ctx, name, http.StatusUnauthorized, reasonSignature), nil
+	}
+	evs, err := src.Decode(r)
+	var ie *touchpoint.InputError
+	var ig *touchpoint.IgnoredError
+	switch {
+	case errors.As(err, &ie):
+		return h.reject(ctx, name, http.StatusBadRequest, ie.Error()), nil
+	case errors.As(err, &ig):
+		return h.ignore(ctx, name, ig.Reason), nil
+	case err != nil:
+		h.log.ErrorContext(ctx, "decode webhook", "source", name, "error", err)
+		return h.reject(ctx, name, http.StatusBadRequest, "body could not be decoded"), nil
+	}
+	if len(evs) == 0 { // WooCommerce's creation ping
+		h.log.InfoContext(ctx, "webhook without events", "source", name)
+		return respond(http.StatusOK, Response{Status: "ok", Reason: "no events in delivery"}), nil
+	}
+	return h.apply(ctx, name, evs), nil
+}
+
+// apply stores each event of a delivery. Each event is its own
+// transaction; when one fails the answer is 5xx and the sender's retry
+// finds the earlier ones duplicate.
+func (h *Handler) apply(ctx context.Context, name string, evs []touchpoint.Event) events.APIGatewayV2HTTPResponse {
+	stored, dup := 0, 0
+	var unresolved string
+	for _, ev := range evs {
+		out, err := h.store.Apply(ctx, ev)
+		var ie *touchpoint.InputError
+		switch {
+		case errors.As(err, &ie):
+			return h.reject(ctx, name, http.StatusBadRequest, ie.Error())
+		case err != nil:
+			h.log.ErrorContext(ctx, "store event", "source", name, "event_id", ev.ID, "type", ev.Type, "error", err)
+			h.metrics.Count(MetricFailed, 1, map[string]string{"Source": name})
+			return respond(http.StatusServiceUnavailable, Response{Status: "error", Reason: reasonStorage})
+		}
+		h.log.InfoContext(ctx, "event", "source", name, "event_id", ev.ID, "type", ev.Type, "outcome", out.Status,
+			"profile", hashOrEmpty(out.Email), "reason", out.Reason)
+		switch out.Status {
+		case profile.Stored:
+			stored++
+		case profile.Duplicate:
+			dup++
+		case profile.Unresolved:
+			unresolved = out.Reason
+		}
+	}
+	switch {
+	case stored > 0:
+		h.metrics.Count(MetricAccepted, 1, map[string]string{"Source": name})
+		return respond(http.StatusOK, Response{Status: "stored"})
+	case dup > 0:
+		h.metrics.Count(MetricDuplicate, 1, map[string]string{"Source": name})
+		return respond(http.StatusOK, Response{Status: "duplicate"})
+	default:
+		return h.ignore(ctx, name, "unresolved identity: "+unresolved)
+	}
+}
+
+func (h *Handler) reject(ctx context.Context, source string, status int, reason string) events.APIGatewayV2HTTPResponse {
+	h.log.WarnContext(ctx, "webhook rejected", "source", source, "status", status, "reason", reason)
+	h.metrics.Count(MetricRejected, 1, map[string]string{"Source": source})
+	return respond(status, Response{Status: "rejected", Reason: reason})
+}
+
+func (h *Handler) ignore(ctx context.Context, source, reason string) events.APIGatewayV2HTTPResponse {
+	h.log.InfoContext(ctx, "webhook ignored", "source", source, "reason", reason)
+	h.metrics.Count(MetricIgnored, 1, map[string]string{"Source": source})
+	return respond(http.StatusAccepted, Response{Status: "ignored", Reason: reason})
+}
+
+func respond(status int, r Response) events.APIGatewayV2HTTPResponse {
+	b, _ := json.Marshal(r) // two strings: cannot fail
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(b),
+	}
+}
+
+func hashOrEmpty(email string) string {
+	if email == "" {
+		return ""
+	}
+	return mail.AddressHash(email)
+}
