@@ -66,3 +66,27 @@ func ParseStateMachineARNs(s string, m journey.Manifest) (map[string]string, err
 	}
 	return out, nil
 }
+
+// Config is the router function's configuration.
+type Config struct {
+	Table         string            // TABLE_NAME
+	StateMachines map[string]string // STATE_MACHINE_ARNS
+}
+
+// ConfigFromEnv reads TABLE_NAME and STATE_MACHINE_ARNS (checked against
+// the manifest) with getenv (os.Getenv in main).
+func ConfigFromEnv(getenv func(string) string, m journey.Manifest) (Config, error) {
+	c := Config{Table: getenv("TABLE_NAME")}
+	if c.Table == "" {
+		return Config{}, fmt.Errorf("missing environment variable TABLE_NAME")
+	}
+	arns := getenv("STATE_MACHINE_ARNS")
+	if arns == "" {
+		return Config{}, fmt.Errorf("missing environment variable STATE_MACHINE_ARNS")
+	}
+	var err error
+	if c.StateMachines, err = ParseStateMachineARNs(arns, m); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}

@@ -15,8 +15,8 @@ type Config struct {
 	From             string // "Shop <hello@shop.example>", a verified SES identity
 	ReplyTo          string
 	ConfigurationSet string
-	UnsubscribeURL   string // https://…/unsubscribe, the unsubscribe function's route
-	UnsubscribeKeys  [][]byte
+	UnsubscribeURL   string              // https://…/unsubscribe, the unsubscribe function's route
+	Signer           *unsubscribe.Signer // from UNSUBSCRIBE_SECRET
 	Shop             journey.Shop
 	ShopTimezone     string
 	ShopLocation     *time.Location
@@ -67,7 +67,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	c.UnsubscribeKeys = keys
+	if c.Signer, err = unsubscribe.NewSigner(keys...); err != nil {
+		return Config{}, err
+	}
 	if c.ShopTimezone == "" {
 		c.ShopTimezone = "UTC"
 	}

@@ -129,3 +129,24 @@ func (h *Handler) page(status int, text, action string) events.APIGatewayV2HTTPR
 		Body: b.String(),
 	}
 }
+
+// Config is the unsubscribe function's configuration.
+type Config struct {
+	Table string   // TABLE_NAME
+	Keys  [][]byte // UNSUBSCRIBE_SECRET (same value as the send function's)
+	Shop  string   // SHOP_NAME
+}
+
+// ConfigFromEnv reads TABLE_NAME, UNSUBSCRIBE_SECRET and SHOP_NAME with
+// getenv (os.Getenv in main).
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv("TABLE_NAME"), Shop: getenv("SHOP_NAME")}
+	for _, req := range []struct{ name, v string }{{"TABLE_NAME", c.Table}, {"UNSUBSCRIBE_SECRET", getenv("UNSUBSCRIBE_SECRET")}, {"SHOP_NAME", c.Shop}} {
+		if req.v == "" {
+			return Config{}, errors.New("missing environment variable " + req.name)
+		}
+	}
+	var err error
+	c.Keys, err = ParseKeys(getenv("UNSUBSCRIBE_SECRET"))
+	return c, err
+}

@@ -1,0 +1,39 @@
+// Command router is the DynamoDB Stream Lambda: it starts the journeys that
+// new event items trigger.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/router"
+	"github.com/parcours/parcours/statemachines"
+)
+
+func main() {
+	m, err := router.LoadManifest(statemachines.FS, statemachines.Triggers)
+	if err != nil {
+		log.Fatalf("router: %v", err)
+	}
+	cfg, err := router.ConfigFromEnv(os.Getenv, m)
+	if err != nil {
+		log.Fatalf("router: %v", err)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatalf("router: aws config: %v", err)
+	}
+	h := &router.Handler{SFN: sfn.NewFromConfig(awsCfg), DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table,
+		Manifest: m, StateMachines: cfg.StateMachines, Metrics: emf.New(os.Stdout, time.Now),
+		Log: lambdacontext.NewLogger(), Now: time.Now}
+	lambda.Start(h.Handle)
+}
