@@ -1,0 +1,126 @@
+package send_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/touchpoint"
+	"github.com/parcours/parcours/journeys"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden")
+
+// sendSteps lists a journey's send steps in order, branches included.
+func sendSteps(steps []*journey.Step) []*journey.Step {
+	var out []*journey.Step
+	for _, s := range steps {
+		switch s.Kind {
+		case journey.KindSend:
+			out = append(out, s)
+		case journey.KindIf:
+			out = append(out, sendSteps(s.Then)...)
+			out = append(out, sendSteps(s.Else)...)
+		case journey.KindSplit:
+			for _, b := range s.Branches {
+				out = append(out, sendSteps(b.Steps)...)
+			}
+		}
+	}
+	return out
+}
+
+var (
+	goldenAt = time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC) // 10:30 in Paris
+	lines    = []touchpoint.LineItem{
+		{ProductID: "8123456789012", VariantID: "45123456789012", SKU: "LIN-SH-M-SAGE", Title: "Washed linen shirt", VariantName: "M / Sage",
+			Quantity: 1, Price: "89.00", ImageURL: "https://cdn.maison-lin.example/p/linen-shirt-sage.jpg", URL: "https://maison-lin.example/products/linen-shirt", Category: "Shirts"},
+		{ProductID: "8123456789013", VariantID: "45123456789013", SKU: "LIN-TT-NAT", Title: "Linen tea towels, set of 2", VariantName: "Natural",
+			Quantity: 2, Price: "24.50", ImageURL: "https://cdn.maison-lin.example/p/tea-towels.jpg", URL: "https://maison-lin.example/products/tea-towels", Category: "Kitchen"},
+		{ProductID: "8123456789014", Title: "Gift wrapping & card", Quantity: 1, Price: "4.90"},
+	}
+)
+
+// trigger is a realistic event of the journey's first trigger type.
+func trigger(t *testing.T, typ touchpoint.Type, email string) touchpoint.Event {
+	at := goldenAt.Add(-4 * time.Hour)
+	ev := touchpoint.Event{ID: "shopify:maison-lin.myshopify.com:" + string(typ) + ":1", Source: "shopify", Shop: "maison-lin.myshopify.com",
+		Type: typ, OccurredAt: at, Email: email, CustomerID: "7012345678901"}
+	switch typ {
+	case touchpoint.CheckoutStarted, touchpoint.CheckoutUpdated:
+		ev.Checkout = &touchpoint.Checkout{ID: "35012345678901", Token: "b7f3c9e1d2a4", Currency: "EUR", Subtotal: "142.90", Total: "142.90",
+			RecoveryURL: "https://maison-lin.example/checkouts/b7f3c9e1d2a4/recover?key=3f9a", LineItems: lines, UpdatedAt: at}
+	case touchpoint.ProductViewed:
+		ev.Product = &touchpoint.Product{ID: "8123456789012", Title: "Washed linen shirt", URL: "https://maison-lin.example/products/linen-shirt",
+			ImageURL: "https://cdn.maison-lin.example/p/linen-shirt-sage.jpg", Category: "Shirts", Price: "89.00", Currency: "EUR"}
+	case touchpoint.OrderPlaced, touchpoint.OrderPaid, touchpoint.OrderFulfilled, touchpoint.OrderDelivered:
+		ev.Order = &touchpoint.Order{ID: "5712345678901", Number: "#1042", CheckoutID: "35012345678901", Currency: "EUR", Total: "142.90",
+			Status: touchpoint.OrderStatusFulfilled, LineItems: lines, CreatedAt: at.Add(-72 * time.Hour), UpdatedAt: at}
+	case touchpoint.CustomerCreated, touchpoint.ConsentChanged, touchpoint.CustomerUpdated:
+		ev.Customer = &touchpoint.Customer{FirstName: "Ana", LastName: "Martin", Timezone: "Europe/Paris"}
+		ev.Consent = &touchpoint.Consent{State: touchpoint.ConsentSubscribed, OptInLevel: "single_opt_in", UpdatedAt: at}
+	default:
+		t.Fatalf("no realistic trigger for %s: add one", typ)
+	}
+	return ev
+}
+
+// TestGoldenRenders sends every send step of the five journeys through the
+// real send path (embedded templates, SES endpoint) and compares what SES
+// received with testdata/golden/<journey>/<step>.golden.
+func TestGoldenRenders(t *testing.T) {
+	js, err := journey.LoadAll(filepath.Join("..", "..", "journeys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(js) < 5 {
+		t.Fatalf("%d journeys, want the five", len(js))
+	}
+	for _, j := range js {
+		steps := sendSteps(j.Steps)
+		if len(steps) == 0 {
+			t.Errorf("journey %s has no send step", j.Name)
+		}
+		for _, st := range steps {
+			t.Run(j.Name+"/"+st.ID, func(t *testing.T) {
+				e := newEnv(t)
+				e.h.Renderer = mail.Renderer{FS: journeys.FS}
+				e.h.Config.Shop = journey.Shop{Name: "Maison Lin", URL: "https://maison-lin.example"}
+				e.now = goldenAt
+				const email = "ana.martin@example.com"
+				e.addProfile(t, email, touchpoint.ConsentSubscribed, "Europe/Paris")
+				in := journey.SendRequest{Journey: j.Name, Step: st.ID, Template: st.Template, Subject: st.Subject, Data: st.Data,
+					Policy: j.Policy, Execution: j.Name + "-golden", ProfileKey: email, Trigger: trigger(t, j.Events[0], email)}
+				if got := e.handle(t, in); got.Status != journey.StatusSent {
+					t.Fatalf("answer = %+v", got)
+				}
+				m := e.ses.Outbox()[0]
+				var b bytes.Buffer
+				fmt.Fprintf(&b, "Subject: %s\nList-Unsubscribe: %s\nList-Unsubscribe-Post: %s\nTags: journey=%s step=%s\n\n--- text ---\n%s\n--- html ---\n%s\n",
+					m.Subject, m.Header("List-Unsubscribe"), m.Header("List-Unsubscribe-Post"), m.Tags["journey"], m.Tags["step"], m.Text, m.HTML)
+				path := filepath.Join("testdata", "golden", j.Name, st.ID+".golden")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./internal/send -run TestGoldenRenders -update)", err)
+				}
+				if !bytes.Equal(b.Bytes(), want) {
+					t.Errorf("%s differs from the render; rerun with -update if the change is intended\n--- got ---\n%s", path, b.String())
+				}
+			})
+		}
+	}
+}
