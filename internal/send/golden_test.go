@@ -60,7 +60,7 @@ func trigger(t *testing.T, typ touchpoint.Type, email string) touchpoint.Event {
 		ev.Product = &touchpoint.Product{ID: "8123456789012", Title: "Washed linen shirt", URL: "https://maison-lin.example/products/linen-shirt",
 			ImageURL: "https://cdn.maison-lin.example/p/linen-shirt-sage.jpg", Category: "Shirts", Price: "89.00", Currency: "EUR"}
 	case touchpoint.OrderPlaced, touchpoint.OrderPaid, touchpoint.OrderFulfilled, touchpoint.OrderDelivered:
-		ev.Order = &touchpoint.Order{ID: "5712345678901", Number: "#1042", CheckoutID: "35012345678901", Currency: "EUR", Total: "142.90",
+		ev.Order = &touchpoint.Order{ID: "5712345678901", Number: "1042", CheckoutID: "35012345678901", Currency: "EUR", Total: "142.90",
 			Status: touchpoint.OrderStatusFulfilled, LineItems: lines, CreatedAt: at.Add(-72 * time.Hour), UpdatedAt: at}
 	case touchpoint.CustomerCreated, touchpoint.ConsentChanged, touchpoint.CustomerUpdated:
 		ev.Customer = &touchpoint.Customer{FirstName: "Ana", LastName: "Martin", Timezone: "Europe/Paris"}
