@@ -71,6 +71,14 @@ func (e *Engine) rule(r *run, c *ChoiceRule, input any) (bool, error) {
 		if !ok {
 			return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", p, r.name)
 		}
+		if !comparandType(op, w) {
+			// The AWS documentation does not say what a *Path comparand of
+			// the wrong type does; aws-local-stepfunctions raises
+			// States.Runtime and so do we (difftest cases
+			// choice_*_path, choice_boolean). A Variable of the wrong type
+			// only fails to match.
+			return false, newError(ErrRuntime, "Path '%s' in a Choice rule of state '%s' evaluated to %s, but %s needs %s", p, r.name, describe(w), op+"Path", comparandKind(op))
+		}
 		want = w
 	}
 	return compare(op, v, want), nil
@@ -158,6 +166,40 @@ func comparator(c *ChoiceRule) (string, any, bool) {
 		return "IsTimestamp", *c.IsTimestamp, false
 	}
 	return "", nil, false
+}
+
+// comparandType reports whether w is a valid comparand of op (a comparator
+// name without its Path suffix).
+func comparandType(op string, w any) bool {
+	switch {
+	case strings.HasPrefix(op, "String"):
+		_, ok := w.(string)
+		return ok
+	case strings.HasPrefix(op, "Numeric"):
+		return isNumber(w)
+	case strings.HasPrefix(op, "Boolean"):
+		_, ok := w.(bool)
+		return ok
+	case strings.HasPrefix(op, "Timestamp"):
+		s, ok := w.(string)
+		if ok {
+			_, ok = parseTimestamp(s)
+		}
+		return ok
+	}
+	return true
+}
+
+func comparandKind(op string) string {
+	switch {
+	case strings.HasPrefix(op, "String"):
+		return "a string"
+	case strings.HasPrefix(op, "Numeric"):
+		return "a number"
+	case strings.HasPrefix(op, "Boolean"):
+		return "a boolean"
+	}
+	return "an RFC 3339 timestamp"
 }
 
 // compare applies an operator. Operands of the wrong type make it false.

@@ -107,13 +107,13 @@ func TestEngineRun(t *testing.T) {
 			status: StatusSucceeded, output: `{"profile":{"view":{"email_ok":true,"orders":3}},"profile_key":"abc"}`, states: "Get,Done",
 		},
 		{
-			name: "catch without item: ResultSelector path missing is caught as ParameterPathFailure",
+			name: "catch without item: an intrinsic failing in ResultSelector is States.Runtime, not caught even by name",
 			def: `{"StartAt":"Get","States":{"Get":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:getItem",
 				"ResultSelector":{"view.$":"States.StringToJson($.Item.view.S)"},
-				"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.error","Next":"Done"}],"End":true},"Done":{"Type":"Succeed"}}}`,
+				"Catch":[{"ErrorEquals":["States.Runtime"],"ResultPath":"$.error","Next":"Done"},{"ErrorEquals":["States.ALL"],"ResultPath":"$.error","Next":"Done"}],"End":true},"Done":{"Type":"Succeed"}}}`,
 			input:  `{}`,
 			tasks:  tasks{"Get": `{}`},
-			status: StatusSucceeded, output: `{"error":{"Cause":"States.StringToJson: the path $.Item.view.S in argument 1 does not exist in the input","Error":"States.IntrinsicFailure"}}`, states: "Get,Done",
+			status: StatusFailed, err: ErrRuntime, cause: "States.StringToJson: the path $.Item.view.S in argument 1 does not exist in the input", states: "Get",
 		},
 		{
 			name: "retry with backoff then success",
@@ -157,10 +157,10 @@ func TestEngineRun(t *testing.T) {
 			status: StatusFailed, err: ErrRuntime, cause: "Invalid path '$.missing'", states: "L",
 		},
 		{
-			name:   "ParameterPathFailure",
+			name:   "a Parameters path not found is States.Runtime (ParameterPathFailure is reserved)",
 			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.nope"},"End":true}}}`,
 			input:  `{}`,
-			status: StatusFailed, err: ErrParameterPathFailure, cause: "'$.nope'", states: "P",
+			status: StatusFailed, err: ErrRuntime, cause: "The JSONPath '$.nope' specified for the field 'x.$' could not be found", states: "P",
 		},
 		{
 			name:   "ResultPathMatchFailure",
@@ -169,10 +169,10 @@ func TestEngineRun(t *testing.T) {
 			status: StatusFailed, err: ErrResultPathMatchFailure, states: "P",
 		},
 		{
-			name:   "IntrinsicFailure",
+			name:   "a failing intrinsic is States.Runtime (IntrinsicFailure is reserved)",
 			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"States.StringToJson($.s)"},"End":true}}}`,
 			input:  `{"s":"{nope"}`,
-			status: StatusFailed, err: ErrIntrinsicFailure, states: "P",
+			status: StatusFailed, err: ErrRuntime, states: "P",
 		},
 		{
 			name: "choice: journey rules",
@@ -203,6 +203,18 @@ func TestEngineRun(t *testing.T) {
 			def:    `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericEquals":1,"Next":"S"}],"Default":"S"},"S":{"Type":"Succeed"}}}`,
 			input:  `{}`,
 			status: StatusFailed, err: ErrRuntime, states: "C",
+		},
+		{
+			name:   "choice: a *Path comparand of the wrong type is States.Runtime",
+			def:    `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThanPath":"$.t","Next":"S"}],"Default":"S"},"S":{"Type":"Succeed"}}}`,
+			input:  `{"n":1,"t":"2"}`,
+			status: StatusFailed, err: ErrRuntime, cause: "evaluated to string, but NumericLessThanPath needs a number", states: "C",
+		},
+		{
+			name:   "choice: a Variable of the wrong type only fails to match",
+			def:    `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.n","TimestampEqualsPath":"$.t","Next":"F"}],"Default":"S"},"F":{"Type":"Fail"},"S":{"Type":"Succeed"}}}`,
+			input:  `{"n":"soon","t":"2024-01-01T00:00:00Z"}`,
+			status: StatusSucceeded, output: `{"n":"soon","t":"2024-01-01T00:00:00Z"}`, states: "C,S",
 		},
 		{
 			name:   "wait TimestampPath and SecondsPath",

@@ -3,6 +3,17 @@ package asl
 import "fmt"
 
 // Error names of the States Language (AWS Step Functions "Error names").
+//
+// ErrParameterPathFailure and ErrIntrinsicFailure are names of the
+// language that Step Functions never raises: "This error code is
+// reserved for future use"; a path in a payload template that is not
+// found and a failing intrinsic function are reported as States.Runtime
+// (AWS Step Functions Developer Guide, "Handling errors in Step Functions
+// workflows" — Error names, States.IntrinsicFailure and
+// States.ParameterPathFailure:
+// https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+// The engine never raises them either; they are kept so that a Catch
+// naming them reads as the language defines it.
 const (
 	ErrAll                             = "States.ALL"
 	ErrHeartbeatTimeout                = "States.HeartbeatTimeout"
@@ -45,8 +56,14 @@ func newError(name, format string, args ...any) *Error {
 }
 
 // terminal reports whether an error ends the execution regardless of Retry
-// and Catch. AWS: "A retry or catch on States.ALL won't catch States.Runtime
-// errors"; States.DataLimitExceeded is terminal too.
+// and Catch, even a Retry or Catch that names it. AWS ("Handling errors in
+// Step Functions workflows", States.Runtime): "A States.Runtime error isn't
+// retriable, and will always cause the execution to fail. A retry or catch
+// on States.ALL won't catch States.Runtime errors"; States.DataLimitExceeded
+// is "a terminal error that can't be caught by the States.ALL error type".
+// aws-local-stepfunctions agrees (its StatesRuntimeError is neither
+// retryable nor catchable, whatever ErrorEquals says); the difftest case
+// task_runtime_not_caught checks both.
 func terminal(name string) bool {
 	return name == ErrRuntime || name == ErrDataLimitExceeded
 }

@@ -198,7 +198,7 @@ func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
 			var err error
 			f, err = ParseIntrinsic(s)
 			if err != nil {
-				return nil, &Error{Name: ErrIntrinsicFailure, Cause: err.Error()}
+				return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
 			}
 			e.funcs[s] = f
 		}
@@ -209,7 +209,8 @@ func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, newError(ErrParameterPathFailure, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", s, key, field, r.name)
+		// States.Runtime, not States.ParameterPathFailure: see errors.go.
+		return nil, newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", s, key, field, r.name)
 	}
 	return v, nil
 }

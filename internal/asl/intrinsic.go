@@ -231,11 +231,14 @@ func init() {
 	}
 }
 
+// intrinsicErr is a failing intrinsic function: States.Runtime, since Step
+// Functions reports "intrinsic function processing errors" with that name
+// and reserves States.IntrinsicFailure for future use (see errors.go).
 func intrinsicErr(f *Intrinsic, format string, args ...any) *Error {
-	return &Error{Name: ErrIntrinsicFailure, Cause: f.Name + ": " + fmt.Sprintf(format, args...)}
+	return &Error{Name: ErrRuntime, Cause: f.Name + ": " + fmt.Sprintf(format, args...)}
 }
 
-// Eval evaluates the call. Failures are *Error named States.IntrinsicFailure.
+// Eval evaluates the call. Failures are *Error named States.Runtime.
 func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 	def := intrinsics[f.Name]
 	if len(f.args) < def.min || (def.max >= 0 && len(f.args) > def.max) {
@@ -271,7 +274,7 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 func EvalIntrinsic(s string, input, ctx any, rng *rand.Rand) (any, error) {
 	f, err := ParseIntrinsic(s)
 	if err != nil {
-		return nil, &Error{Name: ErrIntrinsicFailure, Cause: err.Error()}
+		return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
 	}
 	if rng == nil {
 		rng = rand.New(rand.NewPCG(1, 2))
@@ -449,7 +452,10 @@ func fnArrayGetItem(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 		return nil, err
 	}
 	if i < 0 || i >= int64(len(a)) {
-		return nil, intrinsicErr(f, "index %d is out of bounds for an array of length %d", i, len(a))
+		// The AWS documentation does not say what an index out of range
+		// gives; aws-local-stepfunctions gives null and so do we
+		// (difftest case intrinsic_array_get_out_of_range).
+		return nil, nil
 	}
 	return a[i], nil
 }
