@@ -48,7 +48,7 @@ var (
 )
 
 // trigger is a realistic event of the journey's first trigger type.
-func trigger(t *testing.T, typ touchpoint.Type, email string) touchpoint.Event {
+func trigger(t testing.TB, typ touchpoint.Type, email string) touchpoint.Event {
 	at := goldenAt.Add(-4 * time.Hour)
 	ev := touchpoint.Event{ID: "shopify:maison-lin.myshopify.com:" + string(typ) + ":1", Source: "shopify", Shop: "maison-lin.myshopify.com",
 		Type: typ, OccurredAt: at, Email: email, CustomerID: "7012345678901"}

@@ -53,7 +53,7 @@ type env struct {
 
 var t0 = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) // 13:00 in Paris, 08:00 in New York
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db, table := ddbtest.New(t)
 	ses := sesapi.NewServer()
@@ -87,7 +87,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // addProfile stores a profile through the real store.
-func (e *env) addProfile(t *testing.T, email, consent, tz string) {
+func (e *env) addProfile(t testing.TB, email, consent, tz string) {
 	t.Helper()
 	ev := touchpoint.Event{
 		ID: "test:" + email, Source: "standard", Type: touchpoint.CustomerCreated, OccurredAt: e.now.Add(-time.Hour),
@@ -402,5 +402,34 @@ func TestStorageFailureIsRetryable(t *testing.T) {
 	}
 	if len(e.ses.Outbox()) != 0 {
 		t.Error("sent without storage")
+	}
+}
+
+// TestFrequencyCapRace: two journeys email the same profile at the same
+// moment; the conditional update lets exactly one through.
+func TestFrequencyCapRace(t *testing.T) {
+	e := newEnv(t)
+	e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "")
+	reqs := []journey.SendRequest{
+		req("cart", "reminder", "cart-exec", "ana@example.com", marketing),
+		req("winback", "hello", "winback-exec", "ana@example.com", marketing),
+	}
+	out := make([]journey.SendResponse, len(reqs))
+	errs := make([]error, len(reqs))
+	done := make(chan int)
+	for i := range reqs {
+		go func() { out[i], errs[i] = e.h.Handle(context.Background(), reqs[i]); done <- i }()
+	}
+	<-done
+	<-done
+	statuses := map[string]int{}
+	for i := range reqs {
+		if errs[i] != nil {
+			t.Fatalf("Handle %d: %v", i, errs[i])
+		}
+		statuses[out[i].Status]++
+	}
+	if statuses["sent"] != 1 || statuses["deferred"] != 1 || len(e.ses.Outbox()) != 1 {
+		t.Errorf("answers %+v, outbox %d: want one sent, one deferred", out, len(e.ses.Outbox()))
 	}
 }
