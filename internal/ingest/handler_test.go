@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/truora/minidyn/server"
@@ -508,5 +509,25 @@ func TestConfigFromEnv(t *testing.T) {
 	srcs, err := cfg.Sources(time.Now)
 	if err != nil || len(srcs) != 3 {
 		t.Fatalf("sources: %v %v", srcs, err)
+	}
+}
+
+// The Lambda runtime's own path: raw event JSON in, raw response JSON out.
+func TestLambdaInvoke(t *testing.T) {
+	e := newEnv(t)
+	raw, err := os.ReadFile("../../events/woocommerce/order-created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambda.NewHandler(e.h.Handle).Invoke(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Body != `{"status":"stored"}` || resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("response = %s", out)
 	}
 }
