@@ -217,7 +217,7 @@ func (pol Policy) Derive(p *Profile) {
 		}
 	}
 
-	v.OrderCount, v.TotalSpent, v.AverageOrderValue, v.SpentInShopCurrency = 0, nil, nil, 0
+	v.OrderCount, v.TotalSpent, v.AverageOrderValue, v.SpentInShopCurrency = 0, nil, nil, 0 // AOV below
 	for cur, ct := range t.Orders {
 		v.OrderCount += ct.Count
 		if v.TotalSpent == nil {
@@ -234,6 +234,10 @@ func (pol Policy) Derive(p *Profile) {
 	}
 	spent := t.Orders[shop].Spent
 	v.SpentInShopCurrency = spent.Float()
+	v.AOV = 0
+	if n := t.Orders[shop].Count; n > 0 {
+		v.AOV = spent.Div(n, shop).Float()
+	}
 	switch {
 	case v.OrderCount == 0:
 		v.Frequency = "prospect"

@@ -52,6 +52,7 @@ func TestMergeScenario(t *testing.T) {
 	check("total_spent", v.TotalSpent, map[string]string{"EUR": "140.25"})
 	check("aov", v.AverageOrderValue, map[string]string{"EUR": "70.13"})
 	check("spent", v.SpentInShopCurrency, 140.25)
+	check("aov", v.AOV, 70.13)
 	check("frequency", v.Frequency, "repeat")
 	check("first_order_at", v.FirstOrderAt, at(3))
 	check("last_order_at", v.LastOrderAt, at(50)) // the cancelled order still happened
