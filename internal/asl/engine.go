@@ -163,6 +163,9 @@ type Execution struct {
 	events      []event
 	transitions int
 	smName      string
+	// ctxExec and ctxSM are the Execution and StateMachine objects of the
+	// context object, built on first use.
+	ctxExec, ctxSM map[string]any
 }
 
 // Transitions is the number of states entered (AWS bills state transitions).
@@ -437,6 +440,12 @@ func (h *timerHeap) Pop() any {
 }
 
 func (e *Engine) schedule(at time.Time, r *run) {
+	// A parked run keeps no context object: 100,000 waiting executions
+	// should not hold one each (it is rebuilt on the next state entry).
+	r.ctx = nil
+	if r.exec != nil {
+		r.exec.ctxExec, r.exec.ctxSM = nil, nil
+	}
 	e.seq++
 	heap.Push(&e.timers, &timer{at: at, seq: e.seq, r: r})
 }

@@ -71,29 +71,36 @@ func (r *run) alive() bool {
 	return true
 }
 
-// contextObject is $$ for the current state.
+// contextObject is $$ for the current state. Its Execution and
+// StateMachine objects are built once per execution and shared by every
+// state's context object (values are never mutated); only State is new per
+// state entry (and retry).
 func (e *Engine) contextObject(r *run) map[string]any {
 	if r.ctx != nil {
 		return r.ctx
 	}
 	x := r.exec
-	r.ctx = map[string]any{
-		"Execution": map[string]any{
+	if x.ctxExec == nil {
+		x.ctxExec = map[string]any{
 			"Id":        x.ARN,
 			"Name":      x.Name,
 			"StartTime": formatTime(x.StartTime),
 			"Input":     x.Input,
 			"RoleArn":   "arn:aws:iam::000000000000:role/parcours-local",
-		},
+		}
+		x.ctxSM = map[string]any{
+			"Id":   "arn:aws:states:local:000000000000:stateMachine:" + x.smName,
+			"Name": x.smName,
+		}
+	}
+	r.ctx = map[string]any{
+		"Execution": x.ctxExec,
 		"State": map[string]any{
 			"Name":        r.name,
 			"EnteredTime": formatTime(r.entered),
 			"RetryCount":  intNumber(int64(r.retryCount)),
 		},
-		"StateMachine": map[string]any{
-			"Id":   fmt.Sprintf("arn:aws:states:local:000000000000:stateMachine:%s", x.smName),
-			"Name": x.smName,
-		},
+		"StateMachine": x.ctxSM,
 	}
 	return r.ctx
 }

@@ -137,14 +137,42 @@ func RunPeer(ctx context.Context, root string, files []string) (map[string]Resul
 	return res, sc.Err()
 }
 
-// scriptResolver plays a case's task script the way run.mjs does.
+// scriptResolver plays a case's task script the way run.mjs does. Scripted
+// outputs are decoded once (Prepare) and shared by every run: the engine
+// never mutates a value.
 type scriptResolver struct {
-	script map[string][]ScriptEntry
+	script map[string][]preparedEntry
 	calls  map[string]int
 }
 
-func newScriptResolver(script map[string][]ScriptEntry) *scriptResolver {
-	return &scriptResolver{script: script, calls: map[string]int{}}
+// preparedEntry is a ScriptEntry with its output decoded.
+type preparedEntry struct {
+	output any
+	echo   bool
+	err    *asl.Error
+}
+
+func prepareScript(script map[string][]ScriptEntry) (map[string][]preparedEntry, error) {
+	out := make(map[string][]preparedEntry, len(script))
+	for name, entries := range script {
+		pe := make([]preparedEntry, len(entries))
+		for i, e := range entries {
+			switch {
+			case e.Error != nil:
+				pe[i].err = &asl.Error{Name: *e.Error, Cause: e.Cause}
+			case e.Echo:
+				pe[i].echo = true
+			default:
+				v, err := decode(e.Output)
+				if err != nil {
+					return nil, fmt.Errorf("task %s entry %d: %w", name, i, err)
+				}
+				pe[i].output = v
+			}
+		}
+		out[name] = pe
+	}
+	return out, nil
 }
 
 func (r *scriptResolver) Invoke(_ context.Context, call asl.TaskCall) (any, error) {
@@ -156,12 +184,12 @@ func (r *scriptResolver) Invoke(_ context.Context, call asl.TaskCall) (any, erro
 	r.calls[call.StateName] = i + 1
 	e := entries[min(i, len(entries)-1)]
 	switch {
-	case e.Error != nil:
-		return nil, &asl.Error{Name: *e.Error, Cause: e.Cause}
-	case e.Echo:
+	case e.err != nil:
+		return nil, &asl.Error{Name: e.err.Name, Cause: e.err.Cause}
+	case e.echo:
 		return call.Input, nil
 	default:
-		return decode(e.Output)
+		return e.output, nil
 	}
 }
 
@@ -223,23 +251,61 @@ func RunEngine(ctx context.Context, definition json.RawMessage, c Case) (EngineR
 
 // RunParsed runs one case of a parsed, valid definition in parcours' engine.
 func RunParsed(ctx context.Context, sm *asl.StateMachine, c Case) (EngineRun, error) {
+	p, err := Prepare(sm, c)
+	if err != nil {
+		return EngineRun{}, err
+	}
+	x, err := p.Execute(ctx)
+	if err != nil {
+		return EngineRun{}, err
+	}
+	return p.Result(x)
+}
+
+// Prepared is a case ready to run any number of times: its input, task
+// script and wait overrides decoded once, as the peer's benchmark builds its
+// state machine once.
+type Prepared struct {
+	sm     *asl.StateMachine
+	input  any
+	script map[string][]preparedEntry
+	waits  map[string]time.Duration
+}
+
+// Prepare decodes a case for a parsed, valid definition.
+func Prepare(sm *asl.StateMachine, c Case) (*Prepared, error) {
 	input, err := decode(c.Input)
 	if err != nil {
-		return EngineRun{}, fmt.Errorf("input: %w", err)
+		return nil, fmt.Errorf("input: %w", err)
 	}
 	if input == nil && len(c.Input) == 0 {
 		input = map[string]any{}
 	}
-	eng := asl.NewEngine(asl.EngineOptions{
-		Resolver:      newScriptResolver(c.Tasks),
-		Seed:          1,
-		WaitOverrides: waitOverrides(sm, c.Waits),
-	})
-	x, err := eng.Start(ctx, sm, ExecutionName, input)
+	script, err := prepareScript(c.Tasks)
 	if err != nil {
-		return EngineRun{}, fmt.Errorf("start: %w", err)
+		return nil, err
+	}
+	return &Prepared{sm: sm, input: input, script: script, waits: waitOverrides(sm, c.Waits)}, nil
+}
+
+// Execute runs the case once in a new engine, in virtual time, until the
+// execution ends.
+func (p *Prepared) Execute(ctx context.Context) (*asl.Execution, error) {
+	eng := asl.NewEngine(asl.EngineOptions{
+		Resolver:      &scriptResolver{script: p.script, calls: map[string]int{}},
+		Seed:          1,
+		WaitOverrides: p.waits,
+	})
+	x, err := eng.Start(ctx, p.sm, ExecutionName, p.input)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
 	}
 	eng.RunUntilIdle(ctx)
+	return x, nil
+}
+
+// Result is what an ended execution did, in the shape run.mjs prints.
+func (p *Prepared) Result(x *asl.Execution) (EngineRun, error) {
 	r := Result{Status: x.Status}
 	switch x.Status {
 	case asl.StatusSucceeded:
@@ -251,7 +317,7 @@ func RunParsed(ctx context.Context, sm *asl.StateMachine, c Case) (EngineRun, er
 	default:
 		r.Error, r.Cause = ptr(x.Error), ptr(x.Cause)
 	}
-	r.States, r.Nested = entered(x, sm)
+	r.States, r.Nested = entered(x, p.sm)
 	return EngineRun{Result: r, Elapsed: x.StopTime.Sub(x.StartTime)}, nil
 }
 
