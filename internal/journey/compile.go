@@ -26,7 +26,7 @@ const (
 	// execution before it must answer skipped (reason "deferred_too_often").
 	// The history-size check relies on it.
 	MaxDeferrals = 10
-	sendAttempts = 6 // Retry MaxAttempts on Lambda service errors
+	sendAttempts = 6 // Retry MaxAttempts on Lambda service errors and on Parcours.Retryable
 )
 
 // Names of the shared terminal states.
@@ -305,10 +305,18 @@ func (c *compiler) send(s *Step, in []hole) []hole {
 		Retry: []asl.Retrier{{
 			ErrorEquals:     []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"},
 			IntervalSeconds: ptr(2), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(60), JitterStrategy: "FULL",
+		}, {
+			// Storage or SES failed; the send function left the step
+			// retryable (nothing sent, cap given back).
+			ErrorEquals:     []string{ErrRetryable},
+			IntervalSeconds: ptr(5), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(300), JitterStrategy: "FULL",
 		}},
 		Catch: []asl.Catcher{
 			{ErrorEquals: []string{ErrTemplate}, ResultPath: ptr("$.error"), Next: c.failState(stateTemplateErr, ErrTemplate, "A template failed to render; fix it and redeploy.")},
-			{ErrorEquals: []string{"States.ALL"}, ResultPath: ptr("$.error"), Next: c.failState(stateSendFailed, ErrSendFailed, "The send function failed after its retries.")},
+			{ErrorEquals: []string{"States.ALL"}, ResultPath: ptr("$.error"), Next: c.terminal(stateSendFailed, &asl.State{
+				Type: "Fail", Comment: "The send step gave up after its retries; the execution fails with the send's own error name and cause.",
+				ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
+			})},
 		},
 	}
 	name := c.unique(sendStatePrefix + s.ID)

@@ -53,8 +53,15 @@ type SendResponse struct {
 // them as the Lambda error type (aws-lambda-go: return a
 // messages.InvokeResponse_Error value with this Type).
 const (
-	ErrTemplate   = "Parcours.TemplateError" // a template failed to render: caught, the execution fails visibly
-	ErrSendFailed = "Parcours.SendFailed"    // Fail state's error after the send step gave up
+	ErrTemplate = "Parcours.TemplateError" // a template failed to render: caught, the execution fails visibly
+	// ErrRetryable is a failure that may pass when the step is tried again
+	// (storage or SES unavailable, throttled): nothing was sent and the step
+	// is left retryable. The send Task retries it with backoff.
+	ErrRetryable = "Parcours.Retryable"
+	// ErrBadRequest is a payload missing a required field: a compiler bug,
+	// never retried.
+	ErrBadRequest = "Parcours.BadRequest"
+	ErrSendFailed = "Parcours.SendFailed" // error of the Unexpected send reply Fail state
 )
 
 // Consent requirements of a journey's send policy.

@@ -81,11 +81,11 @@ type Handler struct {
 // refusing the message for now). The step is left retryable: nothing was
 // sent and the frequency cap was given back. A state machine retries it
 // with a Retrier on this name.
-const ErrRetryable = "Parcours.Retryable"
+const ErrRetryable = journey.ErrRetryable
 
 // ErrBadRequest is the Lambda error type of a payload missing a required
 // field: a compiler bug, never retried.
-const ErrBadRequest = "Parcours.BadRequest"
+const ErrBadRequest = journey.ErrBadRequest
 
 // Handle decides and, when allowed, sends. Answers are sent, skipped (with
 // a reason) or deferred (with not_before). Errors carry a stable Lambda
