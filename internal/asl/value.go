@@ -101,23 +101,6 @@ func floatNumber(f float64) (any, error) {
 	return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
 }
 
-// decodeJSON parses one JSON document with UseNumber.
-func decodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("unexpected data after the JSON value")
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, fmt.Errorf("unexpected data after the JSON value")
-	}
-	return v, nil
-}
-
 // ParseJSON parses a JSON document into the engine's value representation.
 func ParseJSON(b []byte) (any, error) { return decodeJSON(b) }
 

@@ -1,0 +1,353 @@
+package asl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxJSONDepth is encoding/json's nesting limit.
+const maxJSONDepth = 10000
+
+// decodeJSON parses one JSON document into the engine's values (nil, bool,
+// string, json.Number, []any, map[string]any), exactly as encoding/json with
+// UseNumber does — duplicate keys keep the last value, invalid UTF-8 and
+// lone surrogates become U+FFFD — but in one pass without reflection:
+// States.StringToJson runs it on every profile read of a journey.
+// FuzzDecodeJSON checks it against encoding/json.
+func decodeJSON(b []byte) (any, error) {
+	d := jsonDecoder{b: b}
+	d.space()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.space()
+	if d.i < len(d.b) {
+		return nil, d.errorf("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+type jsonDecoder struct {
+	b []byte
+	i int
+}
+
+var errJSONEnd = errors.New("unexpected end of JSON input")
+
+func (d *jsonDecoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("invalid JSON at offset %d: %s", d.i, fmt.Sprintf(format, args...))
+}
+
+func (d *jsonDecoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
+	if d.i >= len(d.b) {
+		return nil, errJSONEnd
+	}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		if depth >= maxJSONDepth {
+			return nil, d.errorf("exceeded max depth")
+		}
+		return d.object(depth + 1)
+	case c == '[':
+		if depth >= maxJSONDepth {
+			return nil, d.errorf("exceeded max depth")
+		}
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	default:
+		return nil, d.errorf("invalid character %q looking for beginning of value", c)
+	}
+}
+
+func (d *jsonDecoder) literal(lit string) error {
+	for k := 0; k < len(lit); k++ {
+		if d.i+k >= len(d.b) {
+			return errJSONEnd
+		}
+		if c := d.b[d.i+k]; c != lit[k] {
+			d.i += k
+			return d.errorf("invalid character %q in literal %s (expecting %q)", c, lit, lit[k])
+		}
+	}
+	d.i += len(lit)
+	return nil
+}
+
+func (d *jsonDecoder) object(depth int) (any, error) {
+	d.i++ // {
+	m := map[string]any{}
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+		return m, nil
+	}
+	for {
+		if d.i >= len(d.b) {
+			return nil, errJSONEnd
+		}
+		if d.b[d.i] != '"' {
+			return nil, d.errorf("invalid character %q looking for beginning of object key string", d.b[d.i])
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, errJSONEnd
+		}
+		if d.b[d.i] != ':' {
+			return nil, d.errorf("invalid character %q after object key", d.b[d.i])
+		}
+		d.i++
+		d.space()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = v
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, errJSONEnd
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case '}':
+			d.i++
+			return m, nil
+		default:
+			return nil, d.errorf("invalid character %q after object key:value pair", d.b[d.i])
+		}
+	}
+}
+
+func (d *jsonDecoder) array(depth int) (any, error) {
+	d.i++ // [
+	a := []any{}
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		d.i++
+		return a, nil
+	}
+	for {
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, errJSONEnd
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case ']':
+			d.i++
+			return a, nil
+		default:
+			return nil, d.errorf("invalid character %q after array element", d.b[d.i])
+		}
+	}
+}
+
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (d *jsonDecoder) number() (any, error) {
+	start := d.i
+	b := d.b
+	if b[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		n := 0
+		for d.i < len(b) && b[d.i] >= '0' && b[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	if d.i >= len(b) {
+		return nil, errJSONEnd
+	}
+	switch {
+	case b[d.i] == '0':
+		d.i++
+	case b[d.i] >= '1' && b[d.i] <= '9':
+		digits()
+	default:
+		return nil, d.errorf("invalid character %q in numeric literal", b[d.i])
+	}
+	if d.i < len(b) && b[d.i] == '.' {
+		d.i++
+		if d.i >= len(b) {
+			return nil, errJSONEnd
+		}
+		if digits() == 0 {
+			return nil, d.errorf("invalid character %q after decimal point in numeric literal", b[d.i])
+		}
+	}
+	if d.i < len(b) && (b[d.i] == 'e' || b[d.i] == 'E') {
+		d.i++
+		if d.i < len(b) && (b[d.i] == '+' || b[d.i] == '-') {
+			d.i++
+		}
+		if d.i >= len(b) {
+			return nil, errJSONEnd
+		}
+		if digits() == 0 {
+			return nil, d.errorf("invalid character %q in exponent of numeric literal", b[d.i])
+		}
+	}
+	return json.Number(b[start:d.i]), nil
+}
+
+// str reads a string starting at its opening quote.
+func (d *jsonDecoder) str() (string, error) {
+	d.i++ // "
+	start := d.i
+	b := d.b
+	// Fast path: no escapes, ASCII only.
+	for d.i < len(b) {
+		c := b[d.i]
+		if c == '"' {
+			s := string(b[start:d.i])
+			d.i++
+			return s, nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		d.i++
+	}
+	buf := append(make([]byte, 0, d.i-start+16), b[start:d.i]...)
+	for d.i < len(b) {
+		c := b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.errorf("invalid character %q in string literal", c)
+		case c == '\\':
+			d.i++
+			if d.i >= len(b) {
+				return "", errJSONEnd
+			}
+			e := b[d.i]
+			d.i++
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, err := d.hex4()
+				if err != nil {
+					return "", err
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if d.i+1 < len(b) && b[d.i] == '\\' && b[d.i+1] == 'u' {
+						save := d.i
+						d.i += 2
+						r2, err = d.hex4()
+						if err != nil {
+							return "", err
+						}
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							buf = utf8.AppendRune(buf, dec)
+							continue
+						}
+						d.i = save // not a pair: the second escape stands alone
+					}
+					r = utf8.RuneError
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				d.i--
+				return "", d.errorf("invalid character %q in string escape code", e)
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			d.i++
+		default:
+			r, size := utf8.DecodeRune(b[d.i:])
+			if r == utf8.RuneError && size == 1 {
+				buf = utf8.AppendRune(buf, utf8.RuneError)
+			} else {
+				buf = append(buf, b[d.i:d.i+size]...)
+			}
+			d.i += size
+		}
+	}
+	return "", errJSONEnd
+}
+
+func (d *jsonDecoder) hex4() (rune, error) {
+	if len(d.b)-d.i < 4 {
+		for _, c := range d.b[d.i:] {
+			if _, ok := hexDigit(c); !ok {
+				return 0, d.errorf("invalid character %q in \\u hexadecimal character escape", c)
+			}
+		}
+		return 0, errJSONEnd
+	}
+	var r rune
+	for k := range 4 {
+		v, ok := hexDigit(d.b[d.i+k])
+		if !ok {
+			d.i += k
+			return 0, d.errorf("invalid character %q in \\u hexadecimal character escape", d.b[d.i])
+		}
+		r = r<<4 | rune(v)
+	}
+	d.i += 4
+	return r, nil
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
