@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -260,14 +259,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-// journeyNames lists the journeys of the manifest.
-func (s *Stack) journeyNames() []string {
-	var out []string
-	for _, mj := range s.manifest.Journeys {
-		out = append(out, mj.Journey)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -21,26 +21,26 @@ func avFromJSON(v any) (types.AttributeValue, error) {
 		case "S":
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("S must be a string")
+				return nil, fmt.Errorf("type S must be a string")
 			}
 			return &types.AttributeValueMemberS{Value: s}, nil
 		case "N":
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("N must be a string")
+				return nil, fmt.Errorf("type N must be a string")
 			}
 			return &types.AttributeValueMemberN{Value: s}, nil
 		case "B":
 			s, _ := x.(string)
 			b, err := base64.StdEncoding.DecodeString(s)
 			if err != nil {
-				return nil, fmt.Errorf("B must be base64")
+				return nil, fmt.Errorf("type B must be base64")
 			}
 			return &types.AttributeValueMemberB{Value: b}, nil
 		case "BOOL":
 			b, ok := x.(bool)
 			if !ok {
-				return nil, fmt.Errorf("BOOL must be a boolean")
+				return nil, fmt.Errorf("type BOOL must be a boolean")
 			}
 			return &types.AttributeValueMemberBOOL{Value: b}, nil
 		case "NULL":
@@ -63,7 +63,7 @@ func avFromJSON(v any) (types.AttributeValue, error) {
 		case "L":
 			list, ok := x.([]any)
 			if !ok {
-				return nil, fmt.Errorf("L must be a list")
+				return nil, fmt.Errorf("type L must be a list")
 			}
 			out := make([]types.AttributeValue, len(list))
 			for i, e := range list {
@@ -77,7 +77,7 @@ func avFromJSON(v any) (types.AttributeValue, error) {
 		case "M":
 			mm, ok := x.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("M must be an object")
+				return nil, fmt.Errorf("type M must be an object")
 			}
 			out, err := itemFromJSON(mm)
 			if err != nil {

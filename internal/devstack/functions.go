@@ -20,9 +20,9 @@ import (
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/send"
-	"github.com/parcours/parcours/statemachines"
 	"github.com/parcours/parcours/internal/touchpoint"
 	"github.com/parcours/parcours/internal/unsubscribe"
+	"github.com/parcours/parcours/statemachines"
 )
 
 // Logical ids of the functions the dev stack knows how to build.
@@ -323,4 +323,3 @@ func buildFeedback(s *Stack, getenv func(string) string) (any, error) {
 	h := &feedback.Handler{Profiles: s.store(table), Metrics: emf.New(s.metrics, s.Now), Log: s.log.With("function", FeedbackFunction)}
 	return h.Handle, nil
 }
-

@@ -43,4 +43,3 @@ func matchRoute(pattern, p string) (map[string]string, bool) {
 	}
 	return params, true
 }
-

@@ -255,7 +255,9 @@ func (s *Stack) setup() error {
 	return nil
 }
 
-func (s *Stack) note(format string, args ...any) { s.notes = append(s.notes, fmt.Sprintf(format, args...)) }
+func (s *Stack) note(format string, args ...any) {
+	s.notes = append(s.notes, fmt.Sprintf(format, args...))
+}
 
 // Notes are what the stack had to assume about template.yaml.
 func (s *Stack) Notes() []string { return append([]string(nil), s.notes...) }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,15 +56,12 @@ func newStream(table string, now func() time.Time, log *slog.Logger) *stream {
 	return s
 }
 
-// wrap serves DynamoDB from next and feeds the stream from the successful
-// writes.
+// wrap serves DynamoDB from next, feeds the stream from the successful
+// writes, and adds the X-Amz-Crc32 header DynamoDB puts on every answer
+// (the SDK checks the body against it).
 func (s *stream) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
-		if op != "PutItem" && op != "TransactWriteItems" && op != "BatchWriteItem" {
-			next.ServeHTTP(w, r)
-			return
-		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 		if err != nil {
 			http.Error(w, `{"__type":"SerializationException","message":"unreadable body"}`, http.StatusBadRequest)
@@ -71,7 +70,7 @@ func (s *stream) wrap(next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
-		if rec.Code == http.StatusOK {
+		if rec.Code == http.StatusOK && (op == "PutItem" || op == "TransactWriteItems" || op == "BatchWriteItem") {
 			// Queue before answering: a client that saw its write succeed
 			// finds its record in the stream.
 			s.enqueue(op, body)
@@ -79,13 +78,14 @@ func (s *stream) wrap(next http.Handler) http.Handler {
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
+		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(rec.Body.Bytes())), 10))
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	})
 }
 
 type putRequest struct {
-	TableName string                                  `json:"TableName"`
+	TableName string                                   `json:"TableName"`
 	Item      map[string]events.DynamoDBAttributeValue `json:"Item"`
 }
 
@@ -233,11 +233,3 @@ func (s *stream) close() {
 	s.cond.Broadcast()
 	s.mu.Unlock()
 }
-
-// pending is the number of records not yet delivered.
-func (s *stream) pending() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue)
-}
-
