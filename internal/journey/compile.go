@@ -35,7 +35,6 @@ const (
 	stateSendFailed   = "Send failed"
 	stateTemplateErr  = "Template error"
 	stateUnexpected   = "Unexpected send reply"
-	stateProfileGone  = "Exit: profile gone"
 	exitStatePrefix   = "Exit: "
 	holdoutPrefix     = "Holdout: "
 	windowWaitPrefix  = "Wait for send window: "
@@ -195,7 +194,7 @@ func (c *compiler) refresh(in []hole, when string) []hole {
 	if c.reads.order {
 		st := &asl.State{
 			Type:     "Task",
-			Comment:  "Fresh read of the triggering order (pk PROFILE#<email>, sk ORDER#<source>#<id>).",
+			Comment:  "Fresh read of the triggering order (pk PROFILE#<email>, sk ORDER#<source>#<id>). A missing item fails the execution (States.Runtime).",
 			Resource: ResourceGetItem,
 			Parameters: map[string]any{
 				"TableName": SubstTable,
@@ -208,7 +207,6 @@ func (c *compiler) refresh(in []hole, when string) []hole {
 			ResultSelector: map[string]any{"view.$": "States.StringToJson($.Item.view.S)"},
 			ResultPath:     ptr("$.order"),
 			Retry:          readRetry(),
-			Catch:          []asl.Catcher{{ErrorEquals: []string{"States.Runtime"}, ResultPath: ptr("$.error"), Next: c.gone("Exit: order gone", "The order item is missing.")}},
 		}
 		c.add(c.unique(readOrderPrefix+when), st, in)
 		in = []hole{nextHole(st)}
@@ -224,7 +222,7 @@ func (c *compiler) refresh(in []hole, when string) []hole {
 		}
 		st := &asl.State{
 			Type:     "Task",
-			Comment:  "Fresh read of the profile view (pk PROFILE#<email>, sk PROFILE).",
+			Comment:  "Fresh read of the profile view (pk PROFILE#<email>, sk PROFILE). A missing item fails the execution (States.Runtime).",
 			Resource: ResourceGetItem,
 			Parameters: map[string]any{
 				"TableName": SubstTable,
@@ -237,7 +235,6 @@ func (c *compiler) refresh(in []hole, when string) []hole {
 			ResultSelector: sel,
 			ResultPath:     ptr("$.profile"),
 			Retry:          readRetry(),
-			Catch:          []asl.Catcher{{ErrorEquals: []string{"States.Runtime"}, ResultPath: ptr("$.error"), Next: c.gone(stateProfileGone, "The profile item is missing (erased).")}},
 		}
 		c.add(c.unique(readProfilePrefix+when), st, in)
 		in = []hole{nextHole(st)}

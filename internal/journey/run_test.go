@@ -198,6 +198,13 @@ func TestAbandonedCartRuns(t *testing.T) {
 			t.Errorf("status %s error %q, want FAILED %s", x.Status, x.Error, ErrSendFailed)
 		}
 	})
+	t.Run("profile missing: the execution fails visibly, nothing sent", func(t *testing.T) {
+		w := newWorld(t) // no profile item
+		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
+		if x.Status != asl.StatusFailed || x.Error != asl.ErrRuntime || len(w.sends) != 0 {
+			t.Errorf("status %s error %q, %d sends; want FAILED %s before any send", x.Status, x.Error, len(w.sends), asl.ErrRuntime)
+		}
+	})
 	t.Run("unsubscribed before email 1: exits without sending", func(t *testing.T) {
 		w := newWorld(t)
 		p := subscriber()
