@@ -376,8 +376,9 @@ func TestStorageFailure(t *testing.T) {
 				t.Fatalf("retry %d: %d %s", i, status, body)
 			}
 		}
-		if len(ddbtest.Scan(t, e.db, e.table)) != len(before)+1 {
-			t.Fatal("the retry did not add exactly one event item")
+		// One event item and its reference under the profile.
+		if len(ddbtest.Scan(t, e.db, e.table)) != len(before)+2 {
+			t.Fatal("the retry did not add exactly one event item and its reference")
 		}
 	})
 	t.Run("DynamoDB unreachable", func(t *testing.T) {

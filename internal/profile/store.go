@@ -222,7 +222,8 @@ func (s *Store) write(ctx context.Context, w write) (Status, error) {
 		eventIdx, aliasIdx := -1, -1
 		if w.event != nil {
 			eventIdx = len(items)
-			items = append(items, s.eventPut(w, now))
+			items = append(items, s.eventPut(w, now),
+				s.refPut(w.email, EventPK(w.event.ID), SKEvent, now.Add(s.EventTTL).Unix()))
 		}
 		profileIdx := len(items)
 		pi, err := s.profilePut(np, p.Version)
@@ -240,13 +241,16 @@ func (s *Store) write(ctx context.Context, w write) (Status, error) {
 		if o == nil && no != nil && w.event != nil && w.event.Order != nil && w.orderSource == w.event.Source {
 			// First sight of this order: later events that carry only the
 			// order id (refunds) find the profile through this alias.
-			item := key(AliasPK(w.event.Source, w.event.Shop, orderAliasID(w.orderID)), SKAlias)
+			apk := AliasPK(w.event.Source, w.event.Shop, orderAliasID(w.orderID))
+			item := key(apk, SKAlias)
 			item[AttrEmail] = str(w.email)
-			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}})
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}},
+				s.refPut(w.email, apk, SKAlias, 0))
 		}
 		if alias {
 			aliasIdx = len(items)
-			items = append(items, s.aliasPut(w.event, w.email))
+			items = append(items, s.aliasPut(w.event, w.email),
+				s.refPut(w.email, AliasPK(w.event.Source, w.event.Shop, w.event.CustomerID), SKAlias, 0))
 		}
 
 		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

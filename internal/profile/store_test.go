@@ -71,9 +71,10 @@ func TestApplyScenario(t *testing.T) {
 	if err != nil || len(orders) != 3 {
 		t.Fatalf("orders = %+v, %v", orders, err)
 	}
-	// 12 event items, 1 profile, 3 orders, 1 customer alias, 3 order aliases.
-	if n := len(ddbtest.Scan(t, db, table)); n != 20 {
-		t.Fatalf("items = %d, want 20", n)
+	// 12 event items, 1 profile, 3 orders, 1 customer alias, 3 order
+	// aliases, and 16 references to the event and alias items (refs.go).
+	if n := len(ddbtest.Scan(t, db, table)); n != 36 {
+		t.Fatalf("items = %d, want 36", n)
 	}
 	for _, o := range orders {
 		if o.ID == "9001" && (o.Source != "shopify" || o.ReviewedAt == nil) {
