@@ -185,8 +185,6 @@ type Engine struct {
 	ready    []*run
 	timers   timerHeap
 	seq      uint64
-	paths    map[string]*Path
-	funcs    map[string]*Intrinsic
 	maxTrans int
 }
 
@@ -195,8 +193,6 @@ func NewEngine(opts EngineOptions) *Engine {
 	e := &Engine{
 		opts:  opts,
 		execs: map[string]*Execution{},
-		paths: map[string]*Path{},
-		funcs: map[string]*Intrinsic{},
 		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x5851f42d4c957f2d)),
 	}
 	e.clock = opts.Clock

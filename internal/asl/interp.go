@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -109,16 +111,48 @@ func (e *Engine) contextObject(r *run) map[string]any {
 // object: UTC with milliseconds.
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// Parsed paths and intrinsic calls are cached by their text for the whole
+// process: definitions are parsed once, and an engine per execution (as the
+// difftest benchmark and `parcours asl run` make) does not parse them again.
+// Parsed values are immutable. The caches stop growing at maxParsed entries
+// (a process would need that many distinct expressions to reach it).
+var (
+	parsedPaths sync.Map // string → *Path
+	parsedCalls sync.Map // string → *Intrinsic
+	parsedCount atomic.Int64
+	maxParsed   = int64(100_000)
+)
+
+func cacheParsed(m *sync.Map, s string, v any) {
+	if parsedCount.Load() < maxParsed {
+		if _, loaded := m.LoadOrStore(s, v); !loaded {
+			parsedCount.Add(1)
+		}
+	}
+}
+
 func (e *Engine) path(s string) (*Path, error) {
-	if p, ok := e.paths[s]; ok {
-		return p, nil
+	if p, ok := parsedPaths.Load(s); ok {
+		return p.(*Path), nil
 	}
 	p, err := ParsePath(s)
 	if err != nil {
 		return nil, err
 	}
-	e.paths[s] = p
+	cacheParsed(&parsedPaths, s, p)
 	return p, nil
+}
+
+func (e *Engine) intrinsic(s string) (*Intrinsic, error) {
+	if f, ok := parsedCalls.Load(s); ok {
+		return f.(*Intrinsic), nil
+	}
+	f, err := ParseIntrinsic(s)
+	if err != nil {
+		return nil, err
+	}
+	cacheParsed(&parsedCalls, s, f)
+	return f, nil
 }
 
 // evalPath evaluates a path against input (or $$).
@@ -200,16 +234,11 @@ func (e *Engine) template(r *run, field string, tmpl any, input any) (any, error
 
 func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
 	if IsIntrinsic(s) {
-		f, ok := e.funcs[s]
-		if !ok {
-			var err error
-			f, err = ParseIntrinsic(s)
-			if err != nil {
-				return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
-			}
-			e.funcs[s] = f
+		f, err := e.intrinsic(s)
+		if err != nil {
+			return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
 		}
-		return f.eval(&intrinsicEnv{input: input, ctx: e.contextObject(r), rng: e.rng})
+		return f.eval(&intrinsicEnv{input: input, lazyCtx: func() any { return e.contextObject(r) }, rng: e.rng})
 	}
 	v, ok, err := e.evalPath(r, s, input)
 	if err != nil {

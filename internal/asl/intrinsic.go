@@ -198,7 +198,9 @@ func (p *intrinsicParser) str() (intrinsicArg, error) {
 // intrinsicEnv is what evaluation needs besides the arguments.
 type intrinsicEnv struct {
 	input, ctx any
-	rng        *rand.Rand
+	// lazyCtx builds ctx on the first "$$" argument (most calls have none).
+	lazyCtx func() any
+	rng     *rand.Rand
 }
 
 type intrinsicFunc struct {
@@ -253,6 +255,9 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 		case 'l':
 			vals[i] = a.lit
 		case 'p':
+			if a.path.context && env.ctx == nil && env.lazyCtx != nil {
+				env.ctx = env.lazyCtx()
+			}
 			v, ok := a.path.Eval(env.input, env.ctx)
 			if !ok {
 				return nil, intrinsicErr(f, "the path %s in argument %d does not exist in the input", a.path, i+1)
