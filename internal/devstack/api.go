@@ -1,19 +1,27 @@
 package devstack
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/parcours/parcours/internal/apigw"
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/sesapi"
+	"github.com/parcours/parcours/internal/touchpoint"
 )
 
 // Email is one message of the outbox, as the customer received it.
@@ -48,8 +56,10 @@ func emailOf(m sesapi.Message) Email {
 		HTML: m.HTML, Text: m.Text, Headers: h, SentAt: m.ReceivedAt}
 }
 
-// Outbox returns every email sent, oldest first.
+// Outbox returns every email sent, oldest first (after the stream has
+// delivered what is pending).
 func (s *Stack) Outbox() []Email {
+	s.Sync()
 	msgs := s.ses.Outbox()
 	out := make([]Email, len(msgs))
 	for i, m := range msgs {
@@ -190,18 +200,27 @@ var dayRE = regexp.MustCompile(`^(\d{1,5})([dw])$`)
 func (s *Stack) apiHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_dev/api/profiles/{email}", func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.Profile(r.PathValue("email"))
+		email := profile.NormalizeEmail(r.PathValue("email"))
+		v, err := s.Profile(email)
 		if errors.Is(err, profile.ErrNotFound) {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "profile not found"})
+			writeJSON(w, http.StatusNotFound, map[string]string{"status": "not_found", "reason": "no profile for this email"})
 			return
+		}
+		var orders []profile.OrderView
+		if err == nil {
+			orders, err = s.store(s.table).Orders(r.Context(), email)
 		}
 		if err != nil {
 			s.log.Error("dev api: read profile", "err", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not read the profile"})
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"status": "error", "reason": "storage error"})
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		if orders == nil {
+			orders = []profile.OrderView{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"profile": v, "orders": orders})
 	})
+	mux.HandleFunc("POST /_dev/api/replay", s.replay)
 	mux.HandleFunc("GET /_dev/api/executions", func(w http.ResponseWriter, r *http.Request) {
 		list := s.Executions(r.URL.Query().Get("journey"), r.URL.Query().Get("profile"))
 		if list == nil {
@@ -259,4 +278,66 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// replay takes a fixture from events/ (an API Gateway v2 event: the
+// headers and body the sender sent) and sends it through its route, HTTP
+// conversion included:
+//
+//	curl -s --data-binary @events/shopify/orders-create.json http://127.0.0.1:8080/_dev/api/replay
+//
+// A Standard Webhooks fixture whose signature is valid for the stack's
+// secret is re-signed at the stack's current time, so its timestamp
+// passes the five-minute check.
+func (s *Stack) replay(w http.ResponseWriter, r *http.Request) {
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, apigw.MaxBody)).Decode(&ev); err != nil || ev.RawPath == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"status": "rejected", "reason": "body must be an API Gateway v2 event such as events/shopify/orders-create.json"})
+		return
+	}
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"status": "rejected", "reason": "body: invalid base64"})
+			return
+		}
+		body = b
+	}
+	method := ev.RequestContext.HTTP.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	inner := httptest.NewRequestWithContext(r.Context(), method, ev.RawPath, bytes.NewReader(body))
+	inner.RemoteAddr = r.RemoteAddr
+	inner.Host = r.Host
+	for k, v := range ev.Headers {
+		if k != "content-length" {
+			inner.Header.Set(k, v)
+		}
+	}
+	s.resignStandard(inner.Header, body)
+	s.serveRoute(w, inner)
+}
+
+func (s *Stack) resignStandard(h http.Header, body []byte) {
+	id, ts, sig := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
+	secret := s.Secrets()["STANDARD_WEBHOOK_SECRET"]
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if id == "" || sig == "" || err != nil || secret == "" {
+		return
+	}
+	for _, sec1 := range strings.Split(secret, ",") {
+		want, err := touchpoint.SignStandard(strings.TrimSpace(sec1), id, time.Unix(sec, 0), body)
+		if err != nil || !strings.Contains(" "+sig+" ", " "+want+" ") {
+			continue
+		}
+		now := s.Now()
+		fresh, err := touchpoint.SignStandard(strings.TrimSpace(sec1), id, now, body)
+		if err == nil {
+			h.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+			h.Set("webhook-signature", fresh)
+		}
+		return
+	}
 }
