@@ -43,8 +43,9 @@ type spec struct {
 // outcome is what a golden file holds: the decoded events, or the reason a
 // delivery is ignored.
 type outcome struct {
-	Events  []Event `json:"events,omitempty"`
-	Ignored string  `json:"ignored,omitempty"`
+	Events  []Event         `json:"events,omitempty"`
+	Ignored string          `json:"ignored,omitempty"`
+	Privacy *PrivacyRequest `json:"privacy,omitempty"`
 }
 
 func devSources(t testing.TB) map[string]Source {
@@ -226,6 +227,15 @@ func requestOf(t testing.TB, raw []byte) Request {
 
 func decodeOutcome(t testing.TB, s Source, r Request) outcome {
 	t.Helper()
+	if ps, ok := s.(PrivacySource); ok {
+		req, ok, err := ps.DecodePrivacy(r)
+		if err != nil {
+			t.Fatalf("decode privacy request: %v", err)
+		}
+		if ok {
+			return outcome{Privacy: &req}
+		}
+	}
 	evs, err := s.Decode(r)
 	var ig *IgnoredError
 	switch {

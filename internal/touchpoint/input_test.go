@@ -152,9 +152,9 @@ func TestIgnored(t *testing.T) {
 		body, want   string
 	}{
 		{"shopify unknown topic", "shopify", shopifyHeaders("products/update"), `{"id":1}`, `topic "products/update" is not used by parcours`},
-		{"shopify customers/redact", "shopify", shopifyHeaders("customers/redact"), `{}`, "privacy topic customers/redact acknowledged; parcours does not act on it yet"},
-		{"shopify customers/data_request", "shopify", shopifyHeaders("customers/data_request"), `{}`, "privacy topic customers/data_request acknowledged; parcours does not act on it yet"},
-		{"shopify shop/redact", "shopify", shopifyHeaders("shop/redact"), `{}`, "privacy topic shop/redact acknowledged; parcours does not act on it yet"},
+		{"shopify customers/redact", "shopify", shopifyHeaders("customers/redact"), `{}`, "privacy topic customers/redact carries no touchpoint (see DecodePrivacy)"},
+		{"shopify customers/data_request", "shopify", shopifyHeaders("customers/data_request"), `{}`, "privacy topic customers/data_request carries no touchpoint (see DecodePrivacy)"},
+		{"shopify shop/redact", "shopify", shopifyHeaders("shop/redact"), `{}`, "privacy topic shop/redact carries no touchpoint (see DecodePrivacy)"},
 		{"shopify fulfillment in transit", "shopify", shopifyHeaders("fulfillments/update"), `{"order_id":1,"shipment_status":"in_transit"}`, `fulfillment shipment_status is "in_transit", not "delivered" (fulfilment itself arrives as orders/fulfilled)`},
 		{"woo unknown topic", "woocommerce", wooHeaders("coupon.created"), `{"id":1}`, `topic "coupon.created" is not used by parcours`},
 		{"woo pending", "woocommerce", wooHeaders("order.updated"), `{"id":1,"status":"pending","date_modified_gmt":"2025-11-18T20:40:58"}`, `order.updated with status "pending" carries no canonical event`},

@@ -38,12 +38,6 @@ func (s *Shopify) Verify(r Request) error {
 	return verifyHMAC(s.keys, r.Body, h)
 }
 
-// shopifyPrivacyTopics are the mandatory compliance webhooks. They are
-// acknowledged (202) but not acted on yet: erasure is a later release.
-var shopifyPrivacyTopics = map[string]bool{
-	"customers/redact": true, "customers/data_request": true, "shop/redact": true,
-}
-
 // Decode implements Source. The topics and what they become:
 //
 //	checkouts/create            checkout_started
@@ -58,7 +52,8 @@ var shopifyPrivacyTopics = map[string]bool{
 //	customers/update            customer_updated (+ consent_changed)
 //
 // Every other topic is an *IgnoredError, including the privacy topics
-// customers/redact, customers/data_request and shop/redact.
+// customers/redact, customers/data_request and shop/redact, which carry no
+// touchpoint: DecodePrivacy (privacy.go) reads them.
 func (s *Shopify) Decode(r Request) ([]Event, error) {
 	topic := strings.TrimSpace(r.Headers.Get("X-Shopify-Topic"))
 	if topic == "" {
@@ -87,8 +82,8 @@ func (s *Shopify) Decode(r Request) ([]Event, error) {
 	case "customers/update":
 		typ = CustomerUpdated
 	default:
-		if shopifyPrivacyTopics[topic] {
-			return nil, &IgnoredError{Reason: "privacy topic " + topic + " acknowledged; parcours does not act on it yet"}
+		if _, ok := shopifyPrivacy[topic]; ok {
+			return nil, &IgnoredError{Reason: "privacy topic " + topic + " carries no touchpoint (see DecodePrivacy)"}
 		}
 		return nil, &IgnoredError{Reason: "topic " + strconv.Quote(topic) + " is not used by parcours"}
 	}
