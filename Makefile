@@ -4,12 +4,13 @@ GO      ?= go
 # JavaScript test peers (aws-local-stepfunctions, asl-validator) need.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-FUNCTIONS := ingest
+# One Lambda per functions/<name>; template.yaml calls it <Name>Function.
+FUNCTIONS := ingest router send unsubscribe feedback
 BUILD_DIR := build
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 .PHONY: all dev test test-go build lint fmt statemachines bench fuzz deploy clean npm \
-	$(addprefix build-,IngestFunction)
+	build-IngestFunction build-RouterFunction build-SendFunction build-UnsubscribeFunction build-FeedbackFunction
 
 all: lint test
 
@@ -43,13 +44,25 @@ fmt:
 statemachines:
 	$(GO) run ./cmd/parcours compile
 
-## build: every Lambda for linux/arm64 into build/<name>/bootstrap
+## build: every Lambda for linux/arm64 into build/<name>/bootstrap (what sam build does, without sam)
 build:
 	@for f in $(FUNCTIONS); do echo "build $$f"; $(LAMBDA_BUILD) -o $(BUILD_DIR)/$$f/bootstrap ./functions/$$f || exit 1; done
 
-# SAM's makefile build method: sam build calls build-<LogicalId> with ARTIFACTS_DIR.
+# SAM's makefile build method: `sam build` runs make build-<LogicalId> with
+# ARTIFACTS_DIR set; the bootstrap binary it leaves there is the function.
+# internal/samtemplate builds each of them and checks the ELF is arm64.
 build-IngestFunction:
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/ingest
+	$(call lambda,ingest)
+build-RouterFunction:
+	$(call lambda,router)
+build-SendFunction:
+	$(call lambda,send)
+build-UnsubscribeFunction:
+	$(call lambda,unsubscribe)
+build-FeedbackFunction:
+	$(call lambda,feedback)
+
+lambda = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets it; by hand use make build))$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
 bench: npm
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -57,9 +70,11 @@ bench: npm
 fuzz:
 	@echo "fuzz targets: see docs (go test -fuzz)"
 
+## deploy: sam build + sam deploy (the first time: sam deploy --guided; docs/deploy.md)
+## (make deploy ENV=prod uses samconfig.toml's [prod] section)
 deploy:
-	sam build
-	sam deploy
+	sam build $(if $(ENV),--config-env $(ENV))
+	sam deploy $(if $(ENV),--config-env $(ENV))
 
 clean:
 	rm -rf $(BUILD_DIR) .aws-sam node_modules
