@@ -18,7 +18,7 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('{} {}', 'a')`, ``, "States.Format: the template has more {} placeholders than arguments (1)"},
 		{`States.Format('x', 'a')`, ``, "States.Format: the template has 0 {} placeholder(s) but 1 argument(s) follow it"},
 		{`States.StringToJson($.json)`, `{"x":[1,2]}`, ""},
-		{`States.StringToJson('nope')`, ``, "States.StringToJson: the string is not valid JSON: invalid JSON at offset 1: invalid character 'o' in literal null (expecting 'u')"},
+		{`States.StringToJson('nope')`, ``, "States.StringToJson: the string is not valid JSON: invalid character 'o' in literal null (expecting 'u')"},
 		{`States.JsonToString($.obj)`, `"{\"a\":1,\"b\":2}"`, ""},
 		{`States.Array(1, 'two', $.obj, States.Array())`, `[1,"two",{"a":1,"b":2},[]]`, ""},
 		{`States.ArrayPartition($.arr, 4)`, `[[1,2,2,"a"],[{"k":1},{"k":1}]]`, ""},

@@ -36,10 +36,11 @@ type jsonDecoder struct {
 	i int
 }
 
-var errJSONEnd = errors.New("unexpected end of JSON input")
+// The error texts are encoding/json's (users of `parcours asl run` see them).
+var errJSONEnd = errors.New("unexpected EOF")
 
 func (d *jsonDecoder) errorf(format string, args ...any) error {
-	return fmt.Errorf("invalid JSON at offset %d: %s", d.i, fmt.Sprintf(format, args...))
+	return fmt.Errorf(format, args...)
 }
 
 func (d *jsonDecoder) space() {
