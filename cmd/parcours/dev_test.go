@@ -196,7 +196,7 @@ func TestDevPortTaken(t *testing.T) {
 	if code := run(context.Background(), []string{"dev"}, &stdout, &stderr); code != 1 {
 		t.Fatalf("exit code %d", code)
 	}
-	if want := "parcours dev: cannot listen on 127.0.0.1:" + port + " (is it taken? set PORT to use another port)"; !strings.Contains(stderr.String(), want) {
+	if want := "parcours dev: listen on 127.0.0.1:" + port + ": the port is already in use (is another parcours dev running? pick another port with PORT=<port>)\n"; stderr.String() != want {
 		t.Fatalf("stderr = %q", stderr.String())
 	}
 }
