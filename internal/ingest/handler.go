@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
@@ -31,11 +32,17 @@ const (
 	MetricRejected  = "WebhookRejected"  // 400, 401, 404, 405, 413
 	MetricIgnored   = "WebhookIgnored"   // 202: unused topic or unresolved identity
 	MetricFailed    = "WebhookFailed"    // 5xx: storage failed, the sender retries
+	MetricPrivacy   = "PrivacyRequests"  // privacy requests carried out (dimension Kind)
 )
 
 // Store is what the handler needs from profile.Store.
 type Store interface {
 	Apply(ctx context.Context, ev touchpoint.Event) (profile.Outcome, error)
+}
+
+// Privacy carries out verified privacy requests (erase.Eraser).
+type Privacy interface {
+	Handle(ctx context.Context, req touchpoint.PrivacyRequest) (erase.Outcome, error)
 }
 
 // Handler serves POST /webhooks/{source}.
@@ -45,6 +52,9 @@ type Handler struct {
 	metrics *emf.Writer
 	log     *slog.Logger
 	MaxBody int // DefaultMaxBody unless set
+	// Privacy carries out Shopify's privacy webhooks. Without it they are
+	// answered 503, never acknowledged as done.
+	Privacy Privacy
 }
 
 // New returns a handler for the given sources, keyed by their Name.
@@ -93,6 +103,11 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	if err := src.Verify(r); err != nil {
 		return h.reject(ctx, name, http.StatusUnauthorized, reasonSignature), nil
+	}
+	if ps, ok := src.(touchpoint.PrivacySource); ok {
+		if req, isPrivacy, err := ps.DecodePrivacy(r); isPrivacy {
+			return h.privacy(ctx, name, req, err), nil
+		}
 	}
 	evs, err := src.Decode(r)
 	var ie *touchpoint.InputError
@@ -151,6 +166,34 @@ func (h *Handler) apply(ctx context.Context, name string, evs []touchpoint.Event
 	default:
 		return h.ignore(ctx, name, "unresolved identity: "+unresolved)
 	}
+}
+
+// privacy carries out a privacy request. The answer is the same whether
+// or not anything was stored for the customer.
+func (h *Handler) privacy(ctx context.Context, name string, req touchpoint.PrivacyRequest, decodeErr error) events.APIGatewayV2HTTPResponse {
+	var ie *touchpoint.InputError
+	switch {
+	case errors.As(decodeErr, &ie):
+		return h.reject(ctx, name, http.StatusBadRequest, ie.Error())
+	case decodeErr != nil:
+		h.log.ErrorContext(ctx, "decode privacy request", "source", name, "error", decodeErr)
+		return h.reject(ctx, name, http.StatusBadRequest, "body could not be decoded")
+	case h.Privacy == nil:
+		h.log.ErrorContext(ctx, "privacy request received but no eraser is configured", "source", name, "kind", req.Kind, "request", req.ID)
+		h.metrics.Count(MetricFailed, 1, map[string]string{"Source": name})
+		return respond(http.StatusServiceUnavailable, Response{Status: "error", Reason: "privacy requests are not configured"})
+	}
+	out, err := h.Privacy.Handle(ctx, req)
+	if err != nil {
+		h.log.ErrorContext(ctx, "privacy request failed", "source", name, "kind", req.Kind, "request", req.ID, "error", err)
+		h.metrics.Count(MetricFailed, 1, map[string]string{"Source": name})
+		return respond(http.StatusServiceUnavailable, Response{Status: "error", Reason: reasonStorage})
+	}
+	h.log.InfoContext(ctx, "privacy request", "source", name, "kind", req.Kind, "request", req.ID, "status", out.Status,
+		"profiles", out.Report.Profiles, "items_deleted", out.Report.ItemsDeleted, "events_erased", out.Report.EventsErased,
+		"executions_stopped", out.Report.ExecutionsStopped)
+	h.metrics.Count(MetricPrivacy, 1, map[string]string{"Source": name, "Kind": string(req.Kind)})
+	return respond(http.StatusOK, Response{Status: out.Status})
 }
 
 func (h *Handler) reject(ctx context.Context, source string, status int, reason string) events.APIGatewayV2HTTPResponse {

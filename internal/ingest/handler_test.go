@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,14 +21,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/truora/minidyn/server"
 
 	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/sfnapi"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
 
@@ -45,6 +51,7 @@ type env struct {
 	h       *ingest.Handler
 	metrics *bytes.Buffer
 	logs    *syncBuffer
+	sfn     *sfnapi.Server
 }
 
 type syncBuffer struct {
@@ -89,6 +96,14 @@ func newEnv(t *testing.T) *env {
 	e.store.Now = func() time.Time { return fixtureTime }
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
 	e.h = ingest.New(e.store, emf.New(e.metrics, func() time.Time { return fixtureTime }), log, sources(t)...)
+	e.sfn = sfnapi.NewServer()
+	ts := httptest.NewServer(e.sfn)
+	t.Cleanup(ts.Close)
+	sfnClient := sfn.New(sfn.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("t", "t", ""),
+		BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1})
+	eraser := erase.New(e.db, sfnClient, e.table, log)
+	eraser.Now = func() time.Time { return fixtureTime }
+	e.h.Privacy = eraser
 	t.Cleanup(func() {
 		// Logs name profiles by hash only.
 		if strings.Contains(e.logs.String(), "@") {

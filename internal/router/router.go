@@ -44,6 +44,7 @@ type SFN interface {
 // DynamoDB is what the router needs from the DynamoDB client.
 type DynamoDB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Handler is the router function.
@@ -177,6 +178,21 @@ func (h *Handler) start(ctx context.Context, mj journey.ManifestJourney, email s
 	in.TriggerKey = triggerKey
 	name := ExecutionName(mj.Journey, email, triggerKey)
 	log = log.With("execution", name)
+	arn := h.StateMachines[mj.Journey]
+	if arn == "" {
+		return fmt.Errorf("no state machine ARN for journey %s", mj.Journey)
+	}
+
+	switch err := h.track(ctx, mj.Journey, email, arn, name); {
+	case errors.Is(err, errNoProfile):
+		// Erased since the event was stored (docs/privacy.md): an execution
+		// would only fail reading the profile.
+		log.InfoContext(ctx, "router: profile no longer exists, journey not started")
+		h.count("JourneysNotStarted", mj.Journey, "no_profile")
+		return nil
+	case err != nil:
+		return err
+	}
 
 	entered, err := h.enter(ctx, mj, email, triggerKey, name)
 	if err != nil {
@@ -188,10 +204,6 @@ func (h *Handler) start(ctx context.Context, mj journey.ManifestJourney, email s
 		return nil
 	}
 
-	arn := h.StateMachines[mj.Journey]
-	if arn == "" {
-		return fmt.Errorf("no state machine ARN for journey %s", mj.Journey)
-	}
 	body, err := json.Marshal(in)
 	if err != nil {
 		return &poisonError{fmt.Sprintf("encode execution input: %v", err)}
@@ -209,6 +221,48 @@ func (h *Handler) start(ctx context.Context, mj journey.ManifestJourney, email s
 	}
 	log.InfoContext(ctx, "router: journey started", "execution_arn", aws.ToString(out.ExecutionArn))
 	h.count("JourneysStarted", mj.Journey, "")
+	return nil
+}
+
+// ExecutionTTL is how long an execution item lives: longer than a
+// STANDARD execution can run (one year).
+const ExecutionTTL = 400 * 24 * time.Hour
+
+var errNoProfile = errors.New("profile does not exist")
+
+// track records, under the profile, the execution about to start
+// (EXEC#<name>: journey, state_machine_arn, started_at, ttl), so erasing
+// the customer stops it and deletes its messages. The same transaction
+// checks the profile still exists: an erased customer's late stream
+// record starts nothing. A retry rewrites the same item.
+func (h *Handler) track(ctx context.Context, journeyName, email, arn, name string) error {
+	now := h.Now().UTC()
+	pk := &types.AttributeValueMemberS{Value: profile.ProfilePK(email)}
+	_, err := h.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{
+			TableName: aws.String(h.Table),
+			Key: map[string]types.AttributeValue{
+				profile.AttrPK: pk, profile.AttrSK: &types.AttributeValueMemberS{Value: profile.SKProfile},
+			},
+			ConditionExpression:      aws.String("attribute_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": profile.AttrPK},
+		}},
+		{Put: &types.Put{TableName: aws.String(h.Table), Item: map[string]types.AttributeValue{
+			profile.AttrPK:      pk,
+			profile.AttrSK:      &types.AttributeValueMemberS{Value: profile.ExecSK(name)},
+			"journey":           &types.AttributeValueMemberS{Value: journeyName},
+			"state_machine_arn": &types.AttributeValueMemberS{Value: arn},
+			"started_at":        &types.AttributeValueMemberS{Value: now.Format(time.RFC3339)},
+			profile.AttrTTL:     num(now.Add(ExecutionTTL).Unix()),
+		}}},
+	}})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return errNoProfile
+	}
+	if err != nil {
+		return fmt.Errorf("put execution item: %w", err)
+	}
 	return nil
 }
 

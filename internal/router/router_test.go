@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -359,6 +360,16 @@ func TestFixture(t *testing.T) {
 	if err := json.Unmarshal(b, &in); err != nil {
 		t.Fatal(err)
 	}
+	// The event's profile exists, as it does when the stream carries the
+	// event item (same transaction); the router starts nothing for a
+	// profile that is gone (TestErasedProfile).
+	var ev touchpoint.Event
+	if err := json.Unmarshal([]byte(in.Records[0].Change.NewImage["event"].String()), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Apply(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := e.h.Handle(context.Background(), in)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp %v err %v", resp, err)
@@ -366,4 +377,68 @@ func TestFixture(t *testing.T) {
 	if got := names(e.sfn); len(got) != 2 {
 		t.Errorf("executions = %v", got)
 	}
+}
+
+// TestErasedProfile: a stream record whose profile was erased since
+// (docs/privacy.md) starts nothing and writes nothing; a started journey
+// leaves an execution item under the profile for the eraser.
+func TestErasedProfile(t *testing.T) {
+	e := newEnv(t)
+	rec := e.ingest(t, checkout("c-1", "ana@example.com", "EUR"))
+	del := func(sk string) {
+		_, err := e.db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: &e.table, Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: profile.ProfilePK("ana@example.com")}, "sk": &types.AttributeValueMemberS{Value: sk}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("started journeys are recorded", func(t *testing.T) {
+		resp, err := e.h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("resp %v err %v", resp, err)
+		}
+		started := names(e.sfn)
+		if len(started) == 0 {
+			t.Fatal("nothing started")
+		}
+		execs := 0
+		for _, it := range ddbtest.Scan(t, e.db, e.table) {
+			sk := it["sk"].(*types.AttributeValueMemberS).Value
+			if strings.HasPrefix(sk, profile.SKExecPrefix) {
+				execs++
+				if it["pk"].(*types.AttributeValueMemberS).Value != profile.ProfilePK("ana@example.com") ||
+					!strings.HasPrefix(it["state_machine_arn"].(*types.AttributeValueMemberS).Value, arnPrefix) {
+					t.Fatalf("execution item %v", it)
+				}
+			}
+		}
+		if execs != len(started) {
+			t.Fatalf("%d execution items for %d executions", execs, len(started))
+		}
+	})
+	t.Run("erased profile", func(t *testing.T) {
+		before := len(names(e.sfn))
+		for _, it := range ddbtest.Scan(t, e.db, e.table) {
+			if it["pk"].(*types.AttributeValueMemberS).Value == profile.ProfilePK("ana@example.com") {
+				del(it["sk"].(*types.AttributeValueMemberS).Value)
+			}
+		}
+		snapshot := ddbtest.Scan(t, e.db, e.table)
+		e.metrics.Reset()
+		rec2 := rec
+		rec2.Change.SequenceNumber = "99"
+		resp, err := e.h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec2}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("resp %v err %v", resp, err)
+		}
+		if got := len(names(e.sfn)); got != before {
+			t.Fatalf("executions %d, want %d", got, before)
+		}
+		if after := ddbtest.Scan(t, e.db, e.table); !reflect.DeepEqual(snapshot, after) {
+			t.Fatal("the router wrote under an erased profile")
+		}
+		if !strings.Contains(e.metrics.String(), `"Reason":"no_profile"`) {
+			t.Fatalf("metrics: %s", e.metrics.String())
+		}
+	})
 }
