@@ -43,6 +43,9 @@ const (
 	readProfilePrefix = "Read profile "
 	readOrderPrefix   = "Read order "
 	checkPrefix       = "Check exits "
+	// deferredPrefix starts the comment of every Choice rule that routes a
+	// deferred send back (Measure leaves these loops out of the longest path).
+	deferredPrefix = "deferred: "
 )
 
 // hole is a transition still to be pointed at the next state. choice is set
@@ -92,7 +95,8 @@ func compile(j *Journey) (*asl.StateMachine, map[string]*Step, error) {
 			c.sm.StartAt = n
 		}
 	}
-	out, _ := c.seq(j.Steps, []hole{*start}, false)
+	out, _, pend := c.seq(j.Steps, []hole{*start}, false)
+	out = c.settle(out, pend)
 	if len(out) > 0 {
 		link(out, c.terminal(stateDone, &asl.State{Type: "Succeed", Comment: "The journey ran to its end."}))
 	}
@@ -151,19 +155,44 @@ func ruleHole(st *asl.State, i int) hole {
 	return hole{set: func(n string) { st.Choices[i].Next = n }}
 }
 
+// pendingSend is a send Task whose answer no Choice has looked at yet. A
+// wait right after it ends at the answer's resume_at, and the Choice after
+// that wait's read sends it again when it was deferred: no "Sent?" Choice.
+type pendingSend struct {
+	step    *Step
+	name    string // the Task's state name
+	task    *asl.State
+	payload map[string]any
+}
+
 // seq compiles a list of steps entered through in. fresh says the profile
 // was read since the last wait. It returns the holes leaving the list (none
-// when every path ends) and whether the profile is still fresh there.
-func (c *compiler) seq(steps []*Step, in []hole, fresh bool) ([]hole, bool) {
+// when every path ends), whether the profile is still fresh there, and the
+// send Tasks those holes leave from when every one of them does (pend;
+// the holes are then exactly their Next).
+func (c *compiler) seq(steps []*Step, in []hole, fresh bool) ([]hole, bool, []*pendingSend) {
+	var pend []*pendingSend
 	for _, s := range steps {
 		c.cur = s
+		if len(pend) > 0 && !c.waitsAfterSend(s) {
+			in, pend = c.settle(in, pend), nil
+		}
 		switch s.Kind {
 		case KindWait:
-			label := "Wait " + s.WaitText
-			name := c.unique(label)
-			st := &asl.State{Type: "Wait", Seconds: ptr(int64(s.Wait / time.Second))}
-			c.add(name, st, in)
-			in, fresh = []hole{nextHole(st)}, false
+			if len(pend) > 0 {
+				in, fresh, pend = c.waitAfterSend(s, pend), true, nil
+				continue
+			}
+			var name string
+			if s.Until != "" {
+				in, name = c.waitUntil(s, in)
+			} else {
+				name = c.unique("Wait " + s.WaitText)
+				st := &asl.State{Type: "Wait", Seconds: ptr(int64(s.Wait / time.Second))}
+				c.add(name, st, in)
+				in = []hole{nextHole(st)}
+			}
+			fresh = false
 			if len(c.j.Exits) > 0 {
 				in, fresh = c.refresh(in, "after "+name), true
 			}
@@ -171,22 +200,137 @@ func (c *compiler) seq(steps []*Step, in []hole, fresh bool) ([]hole, bool) {
 			if !fresh && len(c.j.Exits) > 0 {
 				in = c.refresh(in, "before "+s.ID)
 			}
-			in, fresh = c.send(s, in), true
+			p := c.send(s, in)
+			in, fresh, pend = []hole{nextHole(p.task)}, true, []*pendingSend{p}
 		case KindIf:
 			if !fresh && (c.reads != uses{}) {
 				in, fresh = c.refresh(in, "before "+c.ifLabel(s, false)), true
 			}
-			var f1, f2 bool
-			in, f1, f2 = c.ifStep(s, in, fresh)
-			fresh = f1 && f2
+			in, fresh, pend = c.ifStep(s, in, fresh)
 		case KindSplit:
-			in, fresh = c.split(s, in, fresh)
+			in, fresh, pend = c.split(s, in, fresh)
 		case KindExit:
 			link(in, c.terminal(exitStatePrefix+s.ID, &asl.State{Type: "Succeed", Comment: "exit step"}))
-			return nil, fresh
+			return nil, fresh, nil
 		}
 	}
-	return in, fresh
+	return in, fresh, pend
+}
+
+// waitsAfterSend says whether step s, following send Tasks, takes their
+// answers: a duration wait in a journey with exits (the Choice after its
+// read handles a deferral).
+func (c *compiler) waitsAfterSend(s *Step) bool {
+	return s.Kind == KindWait && s.Until == "" && len(c.j.Exits) > 0
+}
+
+// merge joins the flows leaving the branches of an if or a split. When
+// every branch that goes on leaves from send Tasks, their answers stay
+// pending together; otherwise each pending send gets its own Choice.
+func (c *compiler) merge(outs [][]hole, pends [][]*pendingSend) ([]hole, []*pendingSend) {
+	allPending := true
+	for i := range outs {
+		if len(outs[i]) > 0 && len(pends[i]) == 0 {
+			allPending = false
+		}
+	}
+	var in []hole
+	var pend []*pendingSend
+	for i := range outs {
+		if allPending {
+			in = append(in, outs[i]...)
+			pend = append(pend, pends[i]...)
+		} else {
+			in = append(in, c.settle(outs[i], pends[i])...)
+		}
+	}
+	return in, pend
+}
+
+// settle gives each pending send its "Sent <id>?" Choice (with the deferral
+// loop) and returns the holes leaving them; without pending sends, in.
+func (c *compiler) settle(in []hole, pend []*pendingSend) []hole {
+	if len(pend) == 0 {
+		return in
+	}
+	var out []hole
+	for _, p := range pend {
+		out = append(out, c.sentChoice(p))
+	}
+	return out
+}
+
+// waitAfterSend compiles a duration wait right after send Tasks: the send
+// function was told the wait (next_wait_seconds) and answered resume_at
+// (the send time + the wait, or not_before when it deferred), so the Wait
+// takes a TimestampPath; the Choice after the fresh read checks the exits
+// first (an order placed during a deferral still ends the journey), then
+// sends a deferred email again, then goes on.
+func (c *compiler) waitAfterSend(s *Step, pend []*pendingSend) []hole {
+	secs := int64(s.Wait / time.Second)
+	var in []hole
+	for _, p := range pend {
+		p.payload["next_wait_seconds"] = secs
+		in = append(in, nextHole(p.task))
+	}
+	name := c.unique("Wait " + s.WaitText)
+	st := &asl.State{Type: "Wait", TimestampPath: "$.send.reply.resume_at",
+		Comment: fmt.Sprintf("%s after the send (resume_at), or until the deferred send's not_before.", s.WaitText)}
+	c.add(name, st, in)
+	out := c.refresh([]hole{nextHole(st)}, "after "+name)
+	ch := out[0].choice
+	for _, p := range pend {
+		r := asl.ChoiceRule{Comment: deferredPrefix + "send " + p.step.ID + " again", Variable: "$.send.reply.status", StringEquals: ptr(StatusDeferred), Next: p.name}
+		if len(pend) > 1 {
+			r = asl.ChoiceRule{Comment: r.Comment, And: []asl.ChoiceRule{
+				{Variable: "$.send.step", StringEquals: ptr(p.step.ID)},
+				{Variable: "$.send.reply.status", StringEquals: ptr(StatusDeferred)},
+			}, Next: p.name}
+		}
+		ch.Choices = append(ch.Choices, r)
+	}
+	ch.Choices = append(ch.Choices, c.unexpectedRule())
+	return out
+}
+
+// unexpectedRule fails the execution on an answer that is neither sent,
+// skipped nor deferred.
+func (c *compiler) unexpectedRule() asl.ChoiceRule {
+	status := "$.send.reply.status"
+	return asl.ChoiceRule{Comment: "anything but sent, skipped or deferred", Not: &asl.ChoiceRule{Or: []asl.ChoiceRule{
+		{Variable: status, StringEquals: ptr(StatusSent)},
+		{Variable: status, StringEquals: ptr(StatusSkipped)},
+		{Variable: status, StringEquals: ptr(StatusDeferred)},
+	}}, Next: c.failState(stateUnexpected, ErrSendFailed, "The send function answered neither sent, skipped nor deferred.")}
+}
+
+// waitUntil compiles wait {until: HH:MM}: JSONPath cannot compute the next
+// 09:00 in the profile's time zone, so a Task asks the send function
+// (action resolve_wait) and a Wait takes its resume_at.
+func (c *compiler) waitUntil(s *Step, in []hole) ([]hole, string) {
+	task := &asl.State{
+		Type:     "Task",
+		Comment:  fmt.Sprintf("The next %s in the profile's time zone (else the shop's), from the send function.", s.Until),
+		Resource: ResourceInvoke,
+		Parameters: map[string]any{
+			"FunctionName": SubstSend,
+			"Payload": map[string]any{
+				"action":        ActionResolveWait,
+				"until":         s.Until,
+				"journey":       c.j.Name,
+				"execution.$":   "$$.Execution.Name",
+				"profile_key.$": "$.profile_key",
+			},
+		},
+		ResultSelector: map[string]any{"resume_at.$": "$.Payload.resume_at"},
+		ResultPath:     ptr("$.wait"),
+		TimeoutSeconds: ptr(30),
+		Retry:          sendRetry(),
+	}
+	c.add(c.unique("Resolve until "+s.Until), task, in)
+	name := c.unique("Wait until " + s.Until)
+	c.add(name, &asl.State{Type: "Wait", TimestampPath: "$.wait.resume_at", Comment: "Until " + s.Until + " in the profile's time zone."}, []hole{nextHole(task)})
+	return []hole{nextHole(c.sm.States.Get(name))}, name
 }
 
 // refresh reads what the journey's conditions need and checks exit_when.
@@ -274,16 +418,29 @@ func readRetry() []asl.Retrier {
 	}}
 }
 
-func (c *compiler) send(s *Step, in []hole) []hole {
+func sendRetry() []asl.Retrier {
+	return []asl.Retrier{{
+		ErrorEquals:     []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"},
+		IntervalSeconds: ptr(2), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(60), JitterStrategy: "FULL",
+	}, {
+		// Storage or SES failed; the send function left the step
+		// retryable (nothing sent, cap given back).
+		ErrorEquals:     []string{ErrRetryable},
+		IntervalSeconds: ptr(5), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(300), JitterStrategy: "FULL",
+	}}
+}
+
+func (c *compiler) send(s *Step, in []hole) *pendingSend {
 	payload := map[string]any{
-		"journey":       c.j.Name,
-		"step":          s.ID,
-		"template":      s.Template,
-		"subject":       s.Subject,
-		"policy":        c.j.Policy,
-		"execution.$":   "$$.Execution.Name",
-		"profile_key.$": "$.profile_key",
-		"trigger.$":     "$.trigger",
+		"journey":           c.j.Name,
+		"step":              s.ID,
+		"template":          s.Template,
+		"subject":           s.Subject,
+		"policy":            c.j.Policy,
+		"next_wait_seconds": int64(0),
+		"execution.$":       "$$.Execution.Name",
+		"profile_key.$":     "$.profile_key",
+		"trigger.$":         "$.trigger",
 	}
 	if len(s.Data) > 0 {
 		payload["data"] = s.Data
@@ -296,18 +453,10 @@ func (c *compiler) send(s *Step, in []hole) []hole {
 			"FunctionName": SubstSend,
 			"Payload":      payload,
 		},
-		ResultSelector: map[string]any{"reply.$": "$.Payload"},
+		ResultSelector: map[string]any{"reply.$": "$.Payload", "step": s.ID},
 		ResultPath:     ptr("$.send"),
 		TimeoutSeconds: ptr(120),
-		Retry: []asl.Retrier{{
-			ErrorEquals:     []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"},
-			IntervalSeconds: ptr(2), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(60), JitterStrategy: "FULL",
-		}, {
-			// Storage or SES failed; the send function left the step
-			// retryable (nothing sent, cap given back).
-			ErrorEquals:     []string{ErrRetryable},
-			IntervalSeconds: ptr(5), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(300), JitterStrategy: "FULL",
-		}},
+		Retry:          sendRetry(),
 		Catch: []asl.Catcher{
 			{ErrorEquals: []string{ErrTemplate}, ResultPath: ptr("$.error"), Next: c.failState(stateTemplateErr, ErrTemplate, "A template failed to render; fix it and redeploy.")},
 			{ErrorEquals: []string{"States.ALL"}, ResultPath: ptr("$.error"), Next: c.terminal(stateSendFailed, &asl.State{
@@ -318,31 +467,34 @@ func (c *compiler) send(s *Step, in []hole) []hole {
 	}
 	name := c.unique(sendStatePrefix + s.ID)
 	c.add(name, task, in)
+	return &pendingSend{step: s, name: name, task: task, payload: payload}
+}
 
-	status := "$.send.reply.status"
+// sentChoice is the "Sent <id>?" Choice of a send no wait follows: a
+// deferred answer waits for not_before, re-checks the exits and sends
+// again; an unexpected one fails.
+func (c *compiler) sentChoice(p *pendingSend) hole {
+	c.cur = p.step
 	notBefore := "$.send.reply.not_before"
 	ch := &asl.State{Type: "Choice", Choices: []asl.ChoiceRule{
-		{Comment: "deferred: wait for not_before, re-check, send again", And: []asl.ChoiceRule{
-			{Variable: status, StringEquals: ptr(StatusDeferred)},
+		{Comment: deferredPrefix + "wait for not_before, re-check, send again", And: []asl.ChoiceRule{
+			{Variable: "$.send.reply.status", StringEquals: ptr(StatusDeferred)},
 			{Variable: notBefore, IsPresent: ptr(true)},
 			{Variable: notBefore, IsTimestamp: ptr(true)},
 		}},
-		{Comment: "anything but sent or skipped", Not: &asl.ChoiceRule{Or: []asl.ChoiceRule{
-			{Variable: status, StringEquals: ptr(StatusSent)},
-			{Variable: status, StringEquals: ptr(StatusSkipped)},
-		}}, Next: c.failState(stateUnexpected, ErrSendFailed, "The send function answered neither sent, skipped nor deferred with a not_before time.")},
+		c.unexpectedRule(),
 	}}
-	c.add(c.unique(sentChoicePrefix+s.ID+"?"), ch, []hole{nextHole(task)})
+	c.add(c.unique(sentChoicePrefix+p.step.ID+"?"), ch, []hole{nextHole(p.task)})
 
 	// The deferral loop: only taken when the send function defers.
 	wait := &asl.State{Type: "Wait", Comment: "The send function deferred (quiet hours, frequency cap): wait until not_before.", TimestampPath: notBefore}
-	c.add(c.unique(windowWaitPrefix+s.ID), wait, []hole{ruleHole(ch, 0)})
+	c.add(c.unique(windowWaitPrefix+p.step.ID), wait, []hole{ruleHole(ch, 0)})
 	loop := []hole{nextHole(wait)}
 	if len(c.j.Exits) > 0 {
-		loop = c.refresh(loop, "to retry "+s.ID)
+		loop = c.refresh(loop, "to retry "+p.step.ID)
 	}
-	link(loop, name)
-	return []hole{defaultHole(ch)}
+	link(loop, p.name)
+	return defaultHole(ch)
 }
 
 func (c *compiler) failState(name, errName, cause string) string {
@@ -362,7 +514,7 @@ func (c *compiler) ifLabel(s *Step, count bool) string {
 
 // ifStep adds the condition to the Choice just before it when there is one
 // (saving a transition), else to a new Choice.
-func (c *compiler) ifStep(s *Step, in []hole, fresh bool) ([]hole, bool, bool) {
+func (c *compiler) ifStep(s *Step, in []hole, fresh bool) ([]hole, bool, []*pendingSend) {
 	label := c.ifLabel(s, true)
 	rule := s.Cond
 	rule.Comment = label
@@ -376,18 +528,19 @@ func (c *compiler) ifStep(s *Step, in []hole, fresh bool) ([]hole, bool, bool) {
 	ch.Choices = append(ch.Choices, rule)
 	thenIn := []hole{ruleHole(ch, len(ch.Choices)-1)}
 	elseIn := []hole{defaultHole(ch)}
-	out1, f1 := c.seq(s.Then, thenIn, fresh)
-	out2, f2 := c.seq(s.Else, elseIn, fresh)
+	out1, f1, p1 := c.seq(s.Then, thenIn, fresh)
+	out2, f2, p2 := c.seq(s.Else, elseIn, fresh)
 	if out1 == nil {
 		f1 = true
 	}
 	if out2 == nil {
 		f2 = true
 	}
-	return append(out1, out2...), f1, f2
+	out, pend := c.merge([][]hole{out1, out2}, [][]*pendingSend{p1, p2})
+	return out, f1 && f2, pend
 }
 
-func (c *compiler) split(s *Step, in []hole, fresh bool) ([]hole, bool) {
+func (c *compiler) split(s *Step, in []hole, fresh bool) ([]hole, bool, []*pendingSend) {
 	roll := &asl.State{
 		Type:       "Pass",
 		Comment:    fmt.Sprintf("Random split %q: a number from 0 to 99.", s.ID),
@@ -397,7 +550,8 @@ func (c *compiler) split(s *Step, in []hole, fresh bool) ([]hole, bool) {
 	c.add(c.unique("Split "+s.ID), roll, in)
 	ch := &asl.State{Type: "Choice"}
 	c.add(c.unique("Split "+s.ID+": which branch?"), ch, []hole{nextHole(roll)})
-	var out []hole
+	var outs [][]hole
+	var pends [][]*pendingSend
 	allFresh := true
 	upper := 0
 	for i, b := range s.Branches {
@@ -413,11 +567,12 @@ func (c *compiler) split(s *Step, in []hole, fresh bool) ([]hole, bool) {
 			c.add(c.unique(holdoutPrefix+s.ID+" "+b.Name), &asl.State{Type: "Pass", Comment: fmt.Sprintf("Holdout group of split %q (%d%%): gets nothing, for measuring lift.", s.ID, b.Percent), End: true}, bin)
 			continue
 		}
-		o, f := c.seq(b.Steps, bin, fresh)
+		o, f, p := c.seq(b.Steps, bin, fresh)
 		if o != nil {
 			allFresh = allFresh && f
 		}
-		out = append(out, o...)
+		outs, pends = append(outs, o), append(pends, p)
 	}
-	return out, allFresh
+	out, pend := c.merge(outs, pends)
+	return out, allFresh, pend
 }

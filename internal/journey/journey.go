@@ -7,6 +7,8 @@ package journey
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/parcours/parcours/internal/asl"
@@ -23,6 +25,9 @@ type ExecutionInput struct {
 
 // SendRequest is the payload a send step gives the send function.
 type SendRequest struct {
+	// Action is empty for a send; ActionResolveWait asks for the end of a
+	// wait until a time of day (Until) in the profile's time zone.
+	Action     string           `json:"action,omitempty"`
 	Journey    string           `json:"journey"`
 	Step       string           `json:"step"`
 	Template   string           `json:"template"`
@@ -32,7 +37,16 @@ type SendRequest struct {
 	Execution  string           `json:"execution"`
 	ProfileKey string           `json:"profile_key"`
 	Trigger    touchpoint.Event `json:"trigger"`
+	// NextWaitSeconds is the wait that follows this send in the journey (0
+	// when none): the answer's ResumeAt is now + NextWaitSeconds, so the
+	// state machine's next Wait needs no Choice of its own.
+	NextWaitSeconds int64 `json:"next_wait_seconds"`
+	// Until is the time of day ("09:00") of a resolve_wait action.
+	Until string `json:"until,omitempty"`
 }
+
+// ActionResolveWait is the send function's action for wait {until: HH:MM}.
+const ActionResolveWait = "resolve_wait"
 
 // Send statuses the send function answers with.
 const (
@@ -42,11 +56,15 @@ const (
 )
 
 // SendResponse is the send function's answer. NotBefore is set (RFC 3339)
-// when Status is "deferred".
+// when Status is "deferred". ResumeAt (RFC 3339 UTC) is always set: where
+// the state machine's Wait after the send ends — NotBefore when deferred,
+// else the answer's time + the request's NextWaitSeconds. A resolve_wait
+// action answers only ResumeAt.
 type SendResponse struct {
-	Status    string `json:"status"`
+	Status    string `json:"status,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 	NotBefore string `json:"not_before,omitempty"`
+	ResumeAt  string `json:"resume_at,omitempty"`
 }
 
 // Error names a journey's state machine matches. The send function returns
@@ -128,6 +146,7 @@ type Step struct {
 
 	Wait     time.Duration // wait
 	WaitText string        // wait, as written ("48h")
+	Until    string        // wait: a time of day ("09:00") in the profile's time zone, instead of a duration
 
 	Template string         // send
 	Subject  string         // send
@@ -155,3 +174,25 @@ func (u uses) or(v uses) uses { return uses{u.profile || v.profile, u.order || v
 
 // jsonNumber formats a literal number for a Choice rule.
 func jsonNumber(s string) *json.Number { n := json.Number(s); return &n }
+
+// ParseTimeOfDay reads "HH:MM" (24-hour clock) as minutes after midnight.
+func ParseTimeOfDay(s string) (int, error) {
+	if len(s) != 5 || s[2] != ':' || !isDigits(s[:2]) || !isDigits(s[3:]) {
+		return 0, fmt.Errorf("time of day %q: want HH:MM, e.g. 09:00", s)
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	if err1 != nil || err2 != nil || h < 0 || h > 23 || m < 0 || m > 59 {
+		return 0, fmt.Errorf("time of day %q: want HH:MM from 00:00 to 23:59", s)
+	}
+	return h*60 + m, nil
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

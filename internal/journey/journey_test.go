@@ -64,11 +64,11 @@ func TestGolden(t *testing.T) {
 // transitions are what AWS bills.
 func TestTransitions(t *testing.T) {
 	want := map[string]struct{ transitions, emails int }{
-		"abandoned-cart":     {16, 3},
+		"abandoned-cart":     {14, 3},
 		"browse-abandonment": {6, 1},
-		"review-request":     {13, 2},
-		"welcome":            {15, 3},
-		"win-back":           {16, 3},
+		"review-request":     {12, 2},
+		"welcome":            {13, 3},
+		"win-back":           {14, 3},
 	}
 	for _, j := range loadRepo(t) {
 		t.Run(j.Name, func(t *testing.T) {

@@ -28,6 +28,8 @@ type world struct {
 	db     *dynamodb.Client
 	table  string
 	sends  []SendRequest
+	sentAt []time.Time // when each send Task was entered
+	raw    bool        // answer onSend's reply as is (no resume_at added)
 	onSend func(n int, req SendRequest) SendResponse
 }
 
@@ -82,7 +84,16 @@ func (w *world) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 			return nil, fmt.Errorf("send payload: %w", err)
 		}
 		w.sends = append(w.sends, req)
-		return map[string]any{"StatusCode": 200, "Payload": w.onSend(len(w.sends), req)}, nil
+		now, _ := time.Parse(time.RFC3339, call.Context["State"].(map[string]any)["EnteredTime"].(string))
+		w.sentAt = append(w.sentAt, now)
+		res := w.onSend(len(w.sends), req)
+		if res.ResumeAt == "" && !w.raw { // as the send function answers
+			res.ResumeAt = res.NotBefore
+			if res.Status != StatusDeferred {
+				res.ResumeAt = now.Add(time.Duration(req.NextWaitSeconds) * time.Second).UTC().Format(time.RFC3339)
+			}
+		}
+		return map[string]any{"StatusCode": 200, "Payload": res}, nil
 	}
 	return nil, fmt.Errorf("unexpected resource %s", call.Resource)
 }
@@ -139,8 +150,8 @@ func TestAbandonedCartRuns(t *testing.T) {
 		if got, want := w.steps(), []string{"cart-reminder-1", "cart-reminder-2", "cart-reminder-3"}; !slices.Equal(got, want) {
 			t.Errorf("sent %v, want %v", got, want)
 		}
-		if got := x.Transitions(); got != 16 {
-			t.Errorf("%d transitions, want 16", got)
+		if got := x.Transitions(); got != 14 {
+			t.Errorf("%d transitions, want 14", got)
 		}
 	})
 	t.Run("big cart gets the discount variant", func(t *testing.T) {
@@ -185,8 +196,49 @@ func TestAbandonedCartRuns(t *testing.T) {
 		if got, want := w.steps(), []string{"cart-reminder-1", "cart-reminder-1", "cart-reminder-2", "cart-reminder-3"}; !slices.Equal(got, want) {
 			t.Errorf("sent %v, want %v", got, want)
 		}
-		if !slices.Contains(x.StateNames(), "Check exits to retry cart-reminder-1") {
-			t.Errorf("the deferral did not re-check exits: %v", x.StateNames())
+		// The Wait after the send ends at not_before, the exits are
+		// re-checked on a fresh read, and the send is tried again.
+		names := x.StateNames()
+		i := slices.Index(names, "Send cart-reminder-1")
+		if want := []string{"Send cart-reminder-1", "Wait 20h", "Read profile after Wait 20h", "Check exits after Wait 20h", "Send cart-reminder-1"}; i < 0 || !slices.Equal(names[i:i+5], want) {
+			t.Errorf("states %v, want the deferral loop %v", names, want)
+		}
+		// 4h, deferred to +20h, sent; email 2 comes 20h after that send.
+		want := []time.Time{start.Add(4 * time.Hour), start.Add(20 * time.Hour), start.Add(40 * time.Hour), start.Add(88 * time.Hour)}
+		if !slices.EqualFunc(w.sentAt, want, time.Time.Equal) {
+			t.Errorf("send times %v, want %v", w.sentAt, want)
+		}
+		if got := x.Transitions(); got != 18 {
+			t.Errorf("%d transitions, want 14 + 4 for the deferral", got)
+		}
+	})
+	t.Run("an order placed during a deferral ends the journey", func(t *testing.T) {
+		w := newWorld(t)
+		w.putProfile(subscriber())
+		w.onSend = func(n int, req SendRequest) SendResponse {
+			ordered := subscriber()
+			at := start.Add(6 * time.Hour)
+			ordered.LastOrderAt, ordered.OrderCount = &at, 1
+			w.putProfile(ordered)
+			return SendResponse{Status: StatusDeferred, Reason: "frequency_cap", NotBefore: start.Add(10 * time.Hour).Format(time.RFC3339)}
+		}
+		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
+		if names := x.StateNames(); len(w.sends) != 1 || names[len(names)-1] != "Exit: Ordered since start" {
+			t.Errorf("%d sends, states %v", len(w.sends), names)
+		}
+	})
+	t.Run("deferred every time: bounded by the send function's skip", func(t *testing.T) {
+		w := newWorld(t)
+		w.putProfile(subscriber())
+		w.onSend = func(n int, req SendRequest) SendResponse {
+			if n <= MaxDeferrals {
+				return SendResponse{Status: StatusDeferred, Reason: "quiet_hours", NotBefore: start.Add(time.Duration(4+n) * time.Hour).Format(time.RFC3339)}
+			}
+			return SendResponse{Status: StatusSkipped, Reason: "deferred_too_often"}
+		}
+		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
+		if x.Status != asl.StatusSucceeded || len(w.sends) != MaxDeferrals+3 {
+			t.Errorf("status %s, %d sends, want %d", x.Status, len(w.sends), MaxDeferrals+3)
 		}
 	})
 	t.Run("an unexpected reply fails the execution visibly", func(t *testing.T) {
@@ -194,8 +246,17 @@ func TestAbandonedCartRuns(t *testing.T) {
 		w.putProfile(subscriber())
 		w.onSend = func(int, SendRequest) SendResponse { return SendResponse{Status: "maybe"} }
 		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
-		if x.Status != asl.StatusFailed || x.Error != ErrSendFailed {
-			t.Errorf("status %s error %q, want FAILED %s", x.Status, x.Error, ErrSendFailed)
+		if x.Status != asl.StatusFailed || x.Error != ErrSendFailed || len(w.sends) != 1 {
+			t.Errorf("status %s error %q after %d sends, want FAILED %s after 1", x.Status, x.Error, len(w.sends), ErrSendFailed)
+		}
+	})
+	t.Run("a reply without resume_at fails the execution visibly", func(t *testing.T) {
+		w := newWorld(t)
+		w.putProfile(subscriber())
+		w.raw = true
+		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
+		if x.Status != asl.StatusFailed || x.Error != asl.ErrRuntime || len(w.sends) != 1 {
+			t.Errorf("status %s error %q after %d sends, want FAILED %s after 1", x.Status, x.Error, len(w.sends), asl.ErrRuntime)
 		}
 	})
 	t.Run("profile missing: the execution fails visibly, nothing sent", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -75,16 +76,23 @@ func Measure(sm *asl.StateMachine) Stats {
 		}
 		st := sm.States.Get(n)
 		self := best{transitions: 1, events: historyEvents(sm, n)}
-		if st.Type == "Task" && st.Resource == ResourceInvoke {
+		if isSendTask(st) {
 			self.emails = 1
 			self.events += MaxDeferrals * loopEvents(sm, n)
 		}
 		if st.Type == "Wait" && st.Seconds != nil {
 			self.wait = time.Duration(*st.Seconds) * time.Second
 		}
+		// A send carries the wait after it (next_wait_seconds: the Wait
+		// takes its resume_at); wait {until} is at most a day.
+		if p := payload(st); p != nil && isSendTask(st) {
+			self.wait = time.Duration(intValue(p["next_wait_seconds"])) * time.Second
+		} else if p != nil && p["action"] == ActionResolveWait {
+			self.wait = 24 * time.Hour
+		}
 		var next best
 		for _, e := range Edges(sm) {
-			if e.From != n || e.Kind == "catch" || strings.HasPrefix(e.To, windowWaitPrefix) {
+			if e.From != n || e.Kind == "catch" || strings.HasPrefix(e.Label, deferredPrefix) {
 				continue
 			}
 			b := visit(e.To)
@@ -121,25 +129,69 @@ func historyEvents(sm *asl.StateMachine, n string) int {
 	return ev
 }
 
-// loopEvents is the history of one deferral of the send state n: its Sent?
-// Choice, the window Wait, the re-check and the send again.
+// isSendTask says whether st is a send step's Task (not a resolve_wait).
+func isSendTask(st *asl.State) bool {
+	if st.Type != "Task" || st.Resource != ResourceInvoke {
+		return false
+	}
+	_, action := payload(st)["action"]
+	return !action
+}
+
+// payload is the Payload of a lambda:invoke Task, else nil.
+func payload(st *asl.State) map[string]any {
+	if st.Type != "Task" || st.Resource != ResourceInvoke {
+		return nil
+	}
+	params, _ := st.Parameters.(map[string]any)
+	p, _ := params["Payload"].(map[string]any)
+	return p
+}
+
+func intValue(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	}
+	return 0
+}
+
+// loopEvents is the history of one deferral of the send state send: the
+// most events on a path from it back to it (through the Wait for its
+// resume_at or not_before, the re-read and the exit check), the send
+// again included. Paths through another send are not its loop.
 func loopEvents(sm *asl.StateMachine, send string) int {
-	total := 0
-	seen := map[string]bool{}
-	cur := sm.States.Get(send).Next // the Sent? Choice
-	total += historyEvents(sm, cur)
-	cur = sm.States.Get(cur).Choices[0].Next // the window Wait
-	for cur != send && cur != "" && !seen[cur] {
-		seen[cur] = true
-		total += historyEvents(sm, cur)
-		st := sm.States.Get(cur)
-		if st.Type == "Choice" {
-			cur = st.Default
-		} else {
-			cur = st.Next
+	edges := Edges(sm)
+	best := 0
+	seen := map[string]bool{send: true}
+	var dfs func(n string, acc int)
+	dfs = func(n string, acc int) {
+		for _, e := range edges {
+			if e.From != n || e.Kind == "catch" {
+				continue
+			}
+			if e.To == send {
+				best = max(best, acc+historyEvents(sm, send))
+				continue
+			}
+			st := sm.States.Get(e.To)
+			if st == nil || seen[e.To] || isSendTask(st) {
+				continue
+			}
+			seen[e.To] = true
+			dfs(e.To, acc+historyEvents(sm, e.To))
+			delete(seen, e.To)
 		}
 	}
-	return total + historyEvents(sm, send)
+	dfs(send, 0)
+	return best
 }
 
 // check reports what only the compiled machine shows: state names too long,

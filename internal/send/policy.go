@@ -15,6 +15,9 @@ const (
 	ReasonNoProfile  = "no_profile"
 	ReasonSuppressed = "suppressed"
 	ReasonInDoubt    = "in_doubt" // an earlier attempt of this step may have sent
+	// ReasonDeferredTooOften: the step was deferred journey.MaxDeferrals
+	// times already; it is given up rather than deferred again.
+	ReasonDeferredTooOften = "deferred_too_often"
 	// Consent reasons are "consent_" + the profile's consent state
 	// (consent_unsubscribed, consent_not_subscribed, consent_pending), or
 	// consent_unknown when the profile has none.

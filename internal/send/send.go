@@ -30,16 +30,18 @@ import (
 const (
 	SKCap = "CAP" // under ProfilePK: the shared frequency cap
 
-	AttrStatus       = "status"         // message: sending | sent | failed
+	AttrStatus       = "status"         // message: deferred | sending | sent | failed
+	AttrDeferrals    = "deferrals"      // message: how often the step was deferred
 	AttrSESMessageID = "ses_message_id" // message
 	AttrLastSentAt   = "last_sent_at"   // cap: epoch seconds of the last capped send
 	AttrHolder       = "holder"         // cap: the execution#step that holds it
 	AttrPrevSentAt   = "prev_sent_at"   // cap: last_sent_at before the holder took it
 	AttrPrevHolder   = "prev_holder"
 
-	msgSending = "sending"
-	msgSent    = "sent"
-	msgFailed  = "failed"
+	msgDeferred = "deferred"
+	msgSending  = "sending"
+	msgSent     = "sent"
+	msgFailed   = "failed"
 )
 
 // MessagePK and MessageSK key the message item of one step of one execution.
@@ -92,16 +94,36 @@ const ErrBadRequest = journey.ErrBadRequest
 // error type a state machine can match: journey.ErrTemplate for a template
 // that does not render, ErrRetryable for storage or SES failures,
 // ErrBadRequest for an incomplete payload.
+//
+// Every answer carries resume_at, where the state machine's next Wait ends:
+// not_before when deferred, else the answer's time + next_wait_seconds.
+// The action resolve_wait answers only resume_at (see ResolveWait).
 func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
+	switch in.Action {
+	case journey.ActionResolveWait:
+		return h.resolveWait(ctx, in)
+	case "":
+	default:
+		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest, Message: "unknown action " + strconv.Quote(in.Action)}
+	}
 	if in.Journey == "" || in.Step == "" || in.Execution == "" || in.ProfileKey == "" || in.Template == "" {
 		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest,
 			Message: "send request needs journey, step, template, execution and profile_key"}
+	}
+	if in.NextWaitSeconds < 0 {
+		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest, Message: "next_wait_seconds must not be negative"}
 	}
 	res, err := h.handle(ctx, in)
 	var named messages.InvokeResponse_Error
 	if err != nil && !errors.As(err, &named) {
 		h.Log.ErrorContext(ctx, "send: failed, step left retryable", "journey", in.Journey, "step", in.Step, "execution", in.Execution, "err", err)
 		return res, messages.InvokeResponse_Error{Type: ErrRetryable, Message: err.Error()}
+	}
+	if err == nil {
+		res.ResumeAt = res.NotBefore
+		if res.Status != journey.StatusDeferred {
+			res.ResumeAt = h.Now().UTC().Add(time.Duration(in.NextWaitSeconds) * time.Second).Format(time.RFC3339)
+		}
 	}
 	return res, err
 }
@@ -135,7 +157,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 	// 3. Quiet hours in the profile's time zone.
 	if in.Policy.QuietHours {
 		if next := h.Config.QuietHours.NextAllowed(now, location(v, h.Config.ShopLocation)); next.After(now) {
-			return h.defer_(ctx, log, in, ReasonQuietHours, next), nil
+			return h.defer_(ctx, log, in, ReasonQuietHours, next)
 		}
 	}
 
@@ -157,7 +179,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 			return journey.SendResponse{}, err
 		}
 		if !next.IsZero() {
-			return h.defer_(ctx, log, in, ReasonFrequencyCap, next), nil
+			return h.defer_(ctx, log, in, ReasonFrequencyCap, next)
 		}
 	}
 
@@ -217,7 +239,7 @@ func (h *Handler) previous(ctx context.Context, k map[string]types.AttributeValu
 }
 
 // claim writes the message item in state "sending" unless another attempt
-// holds it (a failed attempt's item may be claimed again).
+// holds it (the item of a failed or deferred attempt may be claimed).
 func (h *Handler) claim(ctx context.Context, k map[string]types.AttributeValue, in journey.SendRequest, email string, now time.Time) (bool, error) {
 	item := map[string]types.AttributeValue{
 		AttrStatus:            str(msgSending),
@@ -233,9 +255,9 @@ func (h *Handler) claim(ctx context.Context, k map[string]types.AttributeValue, 
 	}
 	_, err := h.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(h.Config.Table), Item: item,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #s = :failed"),
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #s IN (:failed, :deferred)"),
 		ExpressionAttributeNames:  map[string]string{"#s": AttrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": str(msgFailed)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": str(msgFailed), ":deferred": str(msgDeferred)},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -351,11 +373,30 @@ func (h *Handler) skip(ctx context.Context, log *slog.Logger, in journey.SendReq
 	return journey.SendResponse{Status: journey.StatusSkipped, Reason: reason}
 }
 
-func (h *Handler) defer_(ctx context.Context, log *slog.Logger, in journey.SendRequest, reason string, next time.Time) journey.SendResponse {
+// defer_ answers deferred, counting the deferral on the step's message
+// item: after journey.MaxDeferrals deferrals of one step of one execution
+// the answer is skipped (deferred_too_often), which bounds the state
+// machine's deferral loop and so its history.
+func (h *Handler) defer_(ctx context.Context, log *slog.Logger, in journey.SendRequest, reason string, next time.Time) (journey.SendResponse, error) {
+	out, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Config.Table), Key: key(MessagePK(in.Execution), MessageSK(in.Step)),
+		UpdateExpression:         aws.String("SET #s = if_not_exists(#s, :deferred), #ttl = :ttl ADD #n :one"),
+		ExpressionAttributeNames: map[string]string{"#s": AttrStatus, "#n": AttrDeferrals, "#ttl": profile.AttrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":deferred": str(msgDeferred), ":one": num(1), ":ttl": num(h.Now().Add(h.Config.MessageTTL).Unix()),
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return journey.SendResponse{}, fmt.Errorf("count deferral: %w", err)
+	}
+	if n, _ := strconv.Atoi(attrN(out.Attributes, AttrDeferrals)); n > journey.MaxDeferrals {
+		return h.skip(ctx, log, in, ReasonDeferredTooOften), nil
+	}
 	nb := next.UTC().Format(time.RFC3339)
 	log.InfoContext(ctx, "send: deferred", "reason", reason, "not_before", nb)
 	h.count("EmailsDeferred", in, reason)
-	return journey.SendResponse{Status: journey.StatusDeferred, Reason: reason, NotBefore: nb}
+	return journey.SendResponse{Status: journey.StatusDeferred, Reason: reason, NotBefore: nb}, nil
 }
 
 func (h *Handler) count(metric string, in journey.SendRequest, reason string) {

@@ -113,12 +113,23 @@ func req(journeyName, step, execution, email string, p journey.Policy) journey.S
 
 var marketing = journey.Policy{Consent: journey.ConsentSubscribed, FrequencyCap: true, QuietHours: true}
 
+// handle calls the gate, checks the resume_at contract of the answer
+// (not_before when deferred, else now + next_wait_seconds) and returns the
+// answer without resume_at, so tests compare the decision itself.
 func (e *env) handle(t *testing.T, in journey.SendRequest) journey.SendResponse {
 	t.Helper()
 	out, err := e.h.Handle(context.Background(), in)
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
+	want := e.now.UTC().Add(time.Duration(in.NextWaitSeconds) * time.Second).Format(time.RFC3339)
+	if out.Status == journey.StatusDeferred {
+		want = out.NotBefore
+	}
+	if out.ResumeAt != want {
+		t.Errorf("%s answer: resume_at %q, want %q", out.Status, out.ResumeAt, want)
+	}
+	out.ResumeAt = ""
 	return out
 }
 

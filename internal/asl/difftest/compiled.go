@@ -110,8 +110,11 @@ func defaultCases(fixtures string, sm *asl.StateMachine) ([]Case, error) {
 		}
 		return ScriptEntry{Output: json.RawMessage(body)}
 	}
-	const sent = `{"status":"sent"}`
-	const deferred = `{"status":"deferred","not_before":"2024-01-02T08:00:00Z"}`
+	// The send function's answers carry resume_at (where the compiled Wait
+	// after the send ends; docs/runtime.md); a resolve_wait answer is read
+	// from the same field.
+	const sent = `{"status":"sent","resume_at":"2024-01-02T08:00:00Z"}`
+	const deferred = `{"status":"deferred","not_before":"2024-01-02T08:00:00Z","resume_at":"2024-01-02T08:00:00Z"}`
 	sentTasks := map[string][]ScriptEntry{}
 	deferredTasks := map[string][]ScriptEntry{}
 	walk(sm, func(name string, st *asl.State) {
