@@ -68,7 +68,12 @@ bench: npm
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fuzz:
-	@echo "fuzz targets: see docs (go test -fuzz)"
+	$(GO) test -run '^$$' -fuzz '^FuzzShopify$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
+	$(GO) test -run '^$$' -fuzz '^FuzzWooCommerce$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
+	$(GO) test -run '^$$' -fuzz '^FuzzStandard$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/journey
+	$(GO) test -run '^$$' -fuzz '^FuzzPath$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
+	$(GO) test -run '^$$' -fuzz '^FuzzIntrinsic$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
 
 ## deploy: sam build + sam deploy (the first time: sam deploy --guided; docs/deploy.md)
 ## (make deploy ENV=prod uses samconfig.toml's [prod] section)
