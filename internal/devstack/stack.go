@@ -43,6 +43,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/ddbtest"
+	"github.com/parcours/parcours/internal/fault"
 	"github.com/parcours/parcours/internal/journey"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/sesapi"
@@ -73,6 +74,16 @@ type Config struct {
 	Getenv func(string) string
 	// StackName stands in for ${AWS::StackName}; empty means "parcours".
 	StackName string
+	// Faults, when set, injects AWS errors into the stack's DynamoDB,
+	// Step Functions and SES endpoints (internal/fault), for every
+	// client: the functions, the engine's tasks and outside callers.
+	Faults *fault.Injector
+	// StreamBackoff is the stream's first wait before redelivering a
+	// record the router failed (doubling, at most 2 s); 0 means 50 ms.
+	// StreamAttempts is how often a record is delivered before it is
+	// dropped to DeadLetters; 0 means 10.
+	StreamBackoff  time.Duration
+	StreamAttempts int
 }
 
 // Stack is a running dev stack.
@@ -226,6 +237,12 @@ func (s *Stack) setup() error {
 	s.ddb = dynamodb.NewFromConfig(awsCfg)
 
 	s.stream = newStream(s.table, s.Now, s.log)
+	if s.cfg.StreamBackoff > 0 {
+		s.stream.minBackoff = s.cfg.StreamBackoff
+	}
+	if s.cfg.StreamAttempts > 0 {
+		s.stream.maxAttempts = s.cfg.StreamAttempts
+	}
 	s.dynamo = s.stream.wrap(ddbtest.Handler(server.NewServer()))
 	sesOpts := []sesapi.Option{sesapi.WithClock(s.Now)}
 	if s.cfg.OutboxDir != "" {
@@ -304,6 +321,11 @@ func (s *Stack) Routes() []Route { return append([]Route(nil), s.routes...) }
 // router (and so every journey it starts has run to its first wait).
 func (s *Stack) Sync() { s.stream.idle() }
 
+// DeadLetters returns the stream records dropped after the retry budget
+// (the dev stack's stand-in for the event source mapping's OnFailure
+// destination), oldest first.
+func (s *Stack) DeadLetters() []DeadLetter { return s.stream.deadLetters() }
+
 // Advance moves the clock forward by d, firing the waits that fall due in
 // time order, and returns the new time. It first lets the stream deliver
 // what is pending.
@@ -353,6 +375,13 @@ func (s *Stack) Close() error {
 // handler routes a request: AWS API calls by their protocol, the dev
 // console and API by path, everything else to the template's routes.
 func (s *Stack) handler() http.Handler {
+	if s.cfg.Faults != nil {
+		return s.cfg.Faults.Wrap(s.routeHandler())
+	}
+	return s.routeHandler()
+}
+
+func (s *Stack) routeHandler() http.Handler {
 	dev := s.devHandler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		target := r.Header.Get("X-Amz-Target")

@@ -43,7 +43,20 @@ type stream struct {
 	busy    bool
 	seq     int64
 	closed  bool
-	dropped int
+	dropped []DeadLetter
+}
+
+// DeadLetter is a stream record the router failed on every attempt.
+type DeadLetter struct {
+	Record   events.DynamoDBEventRecord `json:"record"`
+	Attempts int                        `json:"attempts"`
+	Error    string                     `json:"error"`
+}
+
+func (s *stream) deadLetters() []DeadLetter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]DeadLetter(nil), s.dropped...)
 }
 
 func newStream(table string, now func() time.Time, log *slog.Logger) *stream {
@@ -201,7 +214,7 @@ func (s *stream) deliverOne(ctx context.Context, rec events.DynamoDBEventRecord)
 		if attempt >= s.maxAttempts || ctx.Err() != nil {
 			s.log.Error("dev stream: record dropped after retries", "sequence_number", rec.Change.SequenceNumber, "attempts", attempt, "err", err)
 			s.mu.Lock()
-			s.dropped++
+			s.dropped = append(s.dropped, DeadLetter{Record: rec, Attempts: attempt, Error: err.Error()})
 			s.mu.Unlock()
 			return
 		}
