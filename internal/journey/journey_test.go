@@ -60,6 +60,54 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// loadFeatures loads testdata/features: one small journey per language
+// feature the five shipped journeys do not use (wait until, split with a
+// holdout, segment conditions).
+func loadFeatures(t *testing.T) []*Journey {
+	t.Helper()
+	js, err := LoadAll(filepath.Join("testdata", "features"))
+	if err != nil {
+		t.Fatalf("load features: %v", err)
+	}
+	if len(js) != 3 {
+		t.Fatalf("want 3 feature journeys, got %d", len(js))
+	}
+	return js
+}
+
+// TestFeatureGoldens compiles the feature journeys and compares with
+// testdata/golden/features (-update rewrites them).
+func TestFeatureGoldens(t *testing.T) {
+	for _, j := range loadFeatures(t) {
+		t.Run(j.Name, func(t *testing.T) {
+			sm, err := Compile(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := asl.Marshal(sm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := asl.Validate(sm); err != nil {
+				t.Fatalf("engine rejects the definition: %v", err)
+			}
+			got = append(got, []byte("# "+Measure(sm).String()+"\n")...)
+			file := filepath.Join("testdata", "golden", "features", j.Name+".asl.json")
+			if *update {
+				must(t, os.MkdirAll(filepath.Dir(file), 0o755))
+				must(t, os.WriteFile(file, got, 0o644))
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/journey -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the compiler output (run go test ./internal/journey -update and review the diff)", file)
+			}
+		})
+	}
+}
+
 // TestTransitions pins the cost of each journey's longest path: state
 // transitions are what AWS bills.
 func TestTransitions(t *testing.T) {
@@ -95,7 +143,7 @@ func TestASLValidator(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	for _, j := range loadRepo(t) {
+	for _, j := range append(loadRepo(t), loadFeatures(t)...) {
 		t.Run(j.Name, func(t *testing.T) {
 			sm, _ := Compile(j)
 			data, _ := asl.Marshal(sm)
@@ -227,7 +275,7 @@ func TestSchema(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(repoRoot, "node_modules", "ajv")); err != nil {
 		t.Fatalf("node_modules/ajv is missing: run make npm first; this check never skips")
 	}
-	for _, j := range loadRepo(t) {
+	for _, j := range append(loadRepo(t), loadFeatures(t)...) {
 		t.Run(j.Name, func(t *testing.T) {
 			out, err := exec.Command(node, "testdata/schema.js", repoRoot, j.File).CombinedOutput()
 			if err != nil {

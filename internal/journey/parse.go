@@ -405,6 +405,25 @@ func (p *parser) step(n *yaml.Node) *Step {
 	head := m[st.Kind]
 	switch st.Kind {
 	case KindWait:
+		if head.Kind == yaml.MappingNode {
+			wm := p.mapping(head, "wait", "until")
+			if wm == nil {
+				return nil
+			}
+			v := wm["until"]
+			if v == nil {
+				if len(head.Content) == 0 { // else an unknown field was reported
+					p.r.at(head, "e.g. wait: {until: \"09:00\"}", "wait needs a duration or until")
+				}
+				return nil
+			}
+			if _, err := ParseTimeOfDay(v.Value); err != nil || v.Kind != yaml.ScalarNode {
+				p.r.at(v, "a 24-hour time of day in the profile's time zone, quoted: \"09:00\"", "invalid time of day %s", describe(v))
+				return nil
+			}
+			st.Until, st.WaitText = v.Value, "until "+v.Value
+			break
+		}
 		d, ok := p.duration(head)
 		if !ok {
 			return nil

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,8 +30,10 @@ import (
 // by the same table through the real SDK client.
 type machine struct {
 	*env
-	clock *asl.VirtualClock
-	calls int // send function invocations
+	clock  *asl.VirtualClock
+	calls  int         // send function invocations
+	sentAt []time.Time // when the send function answered sent
+	dir    string      // journeys folder; default the repository's
 }
 
 func newMachine(t *testing.T, at time.Time) *machine {
@@ -82,6 +86,9 @@ func (m *machine) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if out.Status == journey.StatusSent {
+			m.sentAt = append(m.sentAt, m.clock.Now())
+		}
 		return map[string]any{"StatusCode": 200, "Payload": out}, nil
 	}
 	return nil, fmt.Errorf("unexpected resource %s", call.Resource)
@@ -89,7 +96,11 @@ func (m *machine) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 
 func (m *machine) run(t *testing.T, name string, ev touchpoint.Event, key string) *asl.Execution {
 	t.Helper()
-	j, err := journey.Load(filepath.Join("..", "..", "journeys", name))
+	dir := m.dir
+	if dir == "" {
+		dir = filepath.Join("..", "..", "journeys")
+	}
+	j, err := journey.Load(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,4 +172,33 @@ func TestSendFailuresRetry(t *testing.T) {
 			t.Errorf("ended in %q, want the Send failed state", names[len(names)-1])
 		}
 	})
+}
+
+// TestWaitUntil runs the wait {until} feature journey with the real send
+// function across the spring-forward night in Paris: the first email goes
+// at 09:00 CEST; the evening one is held by the frequency cap, then by
+// quiet hours, and goes at 08:00 the next morning.
+func TestWaitUntil(t *testing.T) {
+	const email = "ana@example.com"
+	at := time.Date(2026, 3, 28, 6, 0, 0, 0, time.UTC) // 07:00 CET, the day before the change
+	m := newMachine(t, at)
+	m.dir = filepath.Join("..", "journey", "testdata", "features")
+	m.h.Renderer = mail.Renderer{FS: os.DirFS(m.dir)}
+	m.addProfile(t, email, touchpoint.ConsentSubscribed, "Europe/Paris")
+	ev := touchpoint.Event{ID: "o-1", Source: "shopify", Type: touchpoint.OrderPlaced, OccurredAt: at, Email: email,
+		Order: &touchpoint.Order{ID: "o-1", Currency: "EUR", Total: "10.00", CreatedAt: at}}
+	x := m.run(t, "wait-until", ev, "o-1")
+	if x.Status != asl.StatusSucceeded {
+		t.Fatalf("status %s %s: %s", x.Status, x.Error, x.Cause)
+	}
+	want := []time.Time{
+		time.Date(2026, 3, 29, 7, 0, 0, 0, time.UTC), // 09:00 CEST (1d later it is 08:00 CEST)
+		time.Date(2026, 3, 30, 6, 0, 0, 0, time.UTC), // 18:30 capped until 01:00, quiet until 08:00 CEST
+	}
+	if !slices.EqualFunc(m.sentAt, want, time.Time.Equal) {
+		t.Errorf("sent at %v, want %v", m.sentAt, want)
+	}
+	if got := m.sentSteps(); !slices.Equal(got, []string{"morning", "evening"}) {
+		t.Errorf("SES received %v", got)
+	}
 }
