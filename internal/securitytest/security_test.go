@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -180,7 +181,7 @@ func TestSignatures(t *testing.T) {
 	canonical := func(r *events.APIGatewayV2HTTPRequest) {
 		h := map[string]string{}
 		for k, v := range r.Headers {
-			h[strings.ReplaceAll(strings.Title(strings.ReplaceAll(k, "-", " ")), " ", "-")] = v //nolint:staticcheck // ASCII header names
+			h[http.CanonicalHeaderKey(k)] = v
 		}
 		r.Headers = h
 	}
@@ -392,7 +393,8 @@ func url(token string) string {
 	if token == "" {
 		return "\x00" // nothing to mask
 	}
-	return strings.ReplaceAll(strings.ReplaceAll(token, "=", "%3D"), "+", "%2B") }
+	return strings.ReplaceAll(strings.ReplaceAll(token, "=", "%3D"), "+", "%2B")
+}
 
 func shopHost(w string) bool {
 	for _, h := range []string{"https://boutique.parcours-demo.example/", "parcours-demo.myshopify.com", "parcours-demo.example"} {
