@@ -9,7 +9,7 @@ FUNCTIONS := ingest router send unsubscribe feedback
 BUILD_DIR := build
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: all dev test test-go build lint fmt statemachines bench fuzz deploy clean npm \
+.PHONY: all dev demo test test-go build lint fmt statemachines bench fuzz deploy clean npm \
 	build-IngestFunction build-RouterFunction build-SendFunction build-UnsubscribeFunction build-FeedbackFunction
 
 all: lint test
@@ -17,6 +17,10 @@ all: lint test
 ## dev: run the product locally (embedded DynamoDB, no AWS account, no Docker)
 dev:
 	$(GO) run ./cmd/parcours dev
+
+## demo: replay a scripted story of five customers through the dev stack (docs/dev.md)
+demo:
+	$(GO) run ./cmd/parcours demo
 
 ## test: everything CI checks
 test: npm
