@@ -30,6 +30,8 @@ type world struct {
 	sends  []SendRequest
 	sentAt []time.Time // when each send Task was entered
 	raw    bool        // answer onSend's reply as is (no resume_at added)
+	dir    string      // journeys folder; default the repository's
+	seed   int64
 	onSend func(n int, req SendRequest) SendResponse
 }
 
@@ -100,7 +102,11 @@ func (w *world) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 
 func (w *world) run(name string, ev touchpoint.Event, key string) *asl.Execution {
 	w.t.Helper()
-	j, err := Load(filepath.Join(repoRoot, "journeys", name))
+	dir := w.dir
+	if dir == "" {
+		dir = filepath.Join(repoRoot, "journeys")
+	}
+	j, err := Load(filepath.Join(dir, name))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -112,7 +118,7 @@ func (w *world) run(name string, ev touchpoint.Event, key string) *asl.Execution
 	b, _ := json.Marshal(in)
 	var input any
 	_ = json.Unmarshal(b, &input)
-	x, err := asl.Run(context.Background(), sm, input, asl.EngineOptions{Resolver: w, Start: start})
+	x, err := asl.Run(context.Background(), sm, input, asl.EngineOptions{Resolver: w, Start: start, Seed: w.seed})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -276,4 +282,195 @@ func TestAbandonedCartRuns(t *testing.T) {
 			t.Errorf("sent %v, ended %v", w.steps(), x.StateNames())
 		}
 	})
+}
+
+func (w *world) putOrder(o profile.OrderView) {
+	w.t.Helper()
+	b, _ := json.Marshal(o)
+	_, err := w.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: map[string]types.AttributeValue{
+		profile.AttrPK:   &types.AttributeValueMemberS{Value: profile.ProfilePK("ada@example.com")},
+		profile.AttrSK:   &types.AttributeValueMemberS{Value: profile.OrderSK(o.Source, o.ID)},
+		profile.AttrView: &types.AttributeValueMemberS{Value: string(b)},
+	}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// TestShippedJourneysRun runs every shipped journey other than
+// abandoned-cart (TestAbandonedCartRuns) on the engine: its happy path
+// (every email, the pinned transition count) and its main exit.
+func TestShippedJourneysRun(t *testing.T) {
+	at := func(d time.Duration) *time.Time { v := start.Add(d); return &v }
+	product := touchpoint.Event{ID: "e2", Source: "shopify", Type: touchpoint.ProductViewed, OccurredAt: start, Email: "ada@example.com",
+		Product: &touchpoint.Product{ID: "p-1", Title: "Shirt", URL: "https://shop.example/p/shirt"}}
+	order := func(typ touchpoint.Type) touchpoint.Event {
+		return touchpoint.Event{ID: "e3", Source: "shopify", Type: typ, OccurredAt: start, Email: "ada@example.com",
+			Order: &touchpoint.Order{ID: "1001", Number: "1001", Currency: "EUR", Total: "42.00", Status: "paid", CreatedAt: start}}
+	}
+	signup := touchpoint.Event{ID: "e4", Source: "shopify", Type: touchpoint.CustomerCreated, OccurredAt: start, Email: "ada@example.com",
+		Consent: &touchpoint.Consent{State: touchpoint.ConsentSubscribed, UpdatedAt: start}}
+	orderView := func(status string) profile.OrderView {
+		return profile.OrderView{Source: "shopify", ID: "1001", Number: "1001", Status: status, CreatedAt: start}
+	}
+	tests := []struct {
+		name, journey, key string
+		ev                 touchpoint.Event
+		profile            func(v *profile.View)
+		order              *profile.OrderView
+		onSend             func(w *world) func(int, SendRequest) SendResponse
+		sends              []string
+		end                string
+		transitions        int
+	}{
+		{name: "browse-abandonment: one email", journey: "browse-abandonment", key: "p-1", ev: product,
+			sends: []string{"browse-reminder"}, end: "Done", transitions: 6},
+		{name: "browse-abandonment: carted since start", journey: "browse-abandonment", key: "p-1", ev: product,
+			profile: func(v *profile.View) { v.LastCartAt = at(time.Hour) }, end: "Exit: Carted since start"},
+		{name: "win-back: three emails", journey: "win-back", key: "1001", ev: order(touchpoint.OrderPlaced),
+			profile: func(v *profile.View) { v.LastOrderAt, v.OrderCount = at(0), 1 },
+			sends:   []string{"win-back-1", "win-back-2", "win-back-3"}, end: "Done", transitions: 14},
+		{name: "win-back: a newer order owns the customer", journey: "win-back", key: "1001", ev: order(touchpoint.OrderPlaced),
+			profile: func(v *profile.View) { v.LastOrderAt, v.OrderCount = at(10*24*time.Hour), 2 }, end: "Exit: Newer order"},
+		{name: "review-request: two emails", journey: "review-request", key: "1001", ev: order(touchpoint.OrderDelivered),
+			order: ptr(orderView("fulfilled")), sends: []string{"review-request-1", "review-request-2"}, end: "Done", transitions: 12},
+		{name: "review-request: refunded order", journey: "review-request", key: "1001", ev: order(touchpoint.OrderDelivered),
+			order: ptr(orderView("refunded")), end: "Exit: Order refunded or cancelled"},
+		{name: "review-request: reviewed after the first email", journey: "review-request", key: "1001", ev: order(touchpoint.OrderDelivered),
+			order: ptr(orderView("fulfilled")),
+			onSend: func(w *world) func(int, SendRequest) SendResponse {
+				return func(int, SendRequest) SendResponse {
+					o := orderView("fulfilled")
+					o.ReviewedAt = at(15 * 24 * time.Hour)
+					w.putOrder(o)
+					return SendResponse{Status: StatusSent}
+				}
+			},
+			sends: []string{"review-request-1"}, end: "Exit: Order reviewed"},
+		{name: "welcome: three emails", journey: "welcome", key: "ada@example.com", ev: signup,
+			sends: []string{"welcome-1", "welcome-2", "welcome-3"}, end: "Done", transitions: 13},
+		{name: "welcome: unsubscribed after the first email", journey: "welcome", key: "ada@example.com", ev: signup,
+			onSend: func(w *world) func(int, SendRequest) SendResponse {
+				return func(int, SendRequest) SendResponse {
+					p := subscriber()
+					p.Subscribed = false
+					w.putProfile(p)
+					return SendResponse{Status: StatusSent}
+				}
+			},
+			sends: []string{"welcome-1"}, end: "Exit: Unsubscribed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			p := subscriber()
+			if tt.profile != nil {
+				tt.profile(&p)
+			}
+			w.putProfile(p)
+			if tt.order != nil {
+				w.putOrder(*tt.order)
+			}
+			if tt.onSend != nil {
+				w.onSend = tt.onSend(w)
+			}
+			x := w.run(tt.journey, tt.ev, tt.key)
+			if x.Status != asl.StatusSucceeded {
+				t.Fatalf("status %s %s: %s", x.Status, x.Error, x.Cause)
+			}
+			if got := w.steps(); !slices.Equal(got, tt.sends) {
+				t.Errorf("sent %v, want %v", got, tt.sends)
+			}
+			if names := x.StateNames(); names[len(names)-1] != tt.end {
+				t.Errorf("ended in %q, want %q", names[len(names)-1], tt.end)
+			}
+			if tt.transitions != 0 && x.Transitions() != tt.transitions {
+				t.Errorf("%d transitions, want %d (docs/journeys.md)", x.Transitions(), tt.transitions)
+			}
+		})
+	}
+}
+
+// TestFeatureJourneysRun runs the split and segment feature journeys.
+func TestFeatureJourneysRun(t *testing.T) {
+	features := filepath.Join("testdata", "features")
+	ev := touchpoint.Event{ID: "e3", Source: "shopify", Type: touchpoint.OrderPlaced, OccurredAt: start, Email: "ada@example.com",
+		Order: &touchpoint.Order{ID: "1001", Currency: "EUR", Total: "42.00", CreatedAt: start}}
+	t.Run("split: every arm is taken, the holdout gets nothing, arms join before the survey", func(t *testing.T) {
+		want := map[string][]string{
+			"control": nil,
+			"now":     {"thanks-now", "survey"},
+			"later":   {"thanks-later", "survey"},
+		}
+		seen := map[string]int{}
+		for seed := int64(1); seed <= 40; seed++ {
+			w := newWorld(t)
+			w.dir, w.seed = features, seed
+			w.putProfile(subscriber())
+			x := w.run("split-holdout", ev, "1001")
+			if x.Status != asl.StatusSucceeded {
+				t.Fatalf("seed %d: status %s %s", seed, x.Status, x.Error)
+			}
+			arm := "now"
+			switch names := x.StateNames(); {
+			case slices.Contains(names, "Holdout: follow-up control"):
+				arm = "control"
+			case slices.Contains(names, "Wait 2d"):
+				arm = "later"
+			}
+			seen[arm]++
+			if got := w.steps(); !slices.Equal(got, want[arm]) {
+				t.Errorf("seed %d, arm %s: sent %v, want %v", seed, arm, got, want[arm])
+			}
+		}
+		t.Logf("arms over 40 runs: %v", seen)
+		if len(seen) != 3 || seen["control"] > seen["now"] || seen["control"] > seen["later"] {
+			t.Errorf("arms over 40 runs: %v (10%% / 45%% / 45%%)", seen)
+		}
+	})
+	day := 24 * time.Hour
+	at := func(d time.Duration) *time.Time { v := start.Add(d); return &v }
+	for _, c := range []struct {
+		name    string
+		profile func(v *profile.View)
+		sends   []string
+		end     string
+	}{
+		{"tagged VIP, then the exit step", func(v *profile.View) { v.Tag = map[string]bool{"vip": true} }, []string{"vip"}, "Exit: vip handled"},
+		{"loyal with a high AOV", func(v *profile.View) {
+			v.Frequency, v.AOV, v.LastOrderAt, v.InactiveAt, v.LostAt = "loyal", 95, at(-day), at(89*day), at(179*day)
+		}, []string{"loyal"}, "Done"},
+		{"loyal with a low AOV falls through to recency", func(v *profile.View) {
+			v.Frequency, v.AOV, v.LastOrderAt, v.InactiveAt, v.LostAt = "loyal", 40, at(-200*day), at(-110*day), at(-20*day)
+		}, []string{"lapsed"}, "Done"},
+		{"inactive (not active) is lapsed", func(v *profile.View) {
+			v.Frequency, v.LastOrderAt, v.InactiveAt, v.LostAt = "repeat", at(-100*day), at(-10*day), at(80*day)
+		}, []string{"lapsed"}, "Done"},
+		{"active shirt fan on mobile from email", func(v *profile.View) {
+			v.Frequency, v.LastOrderAt, v.InactiveAt, v.LostAt, v.FavouriteCategory = "new", at(-day), at(89*day), at(179*day), "Knitwear"
+			v.LastTouch = &touchpoint.Touch{Channel: "email", Device: "mobile"}
+		}, []string{"shirts"}, "Done"},
+		{"active shirt fan on desktop gets nothing", func(v *profile.View) {
+			v.Frequency, v.LastOrderAt, v.InactiveAt, v.LostAt, v.FavouriteCategory = "new", at(-day), at(89*day), at(179*day), "Shirts"
+			v.LastTouch = &touchpoint.Touch{Channel: "email", Device: "desktop"}
+		}, nil, "Done"},
+	} {
+		t.Run("segments: "+c.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.dir = features
+			p := subscriber()
+			c.profile(&p)
+			w.putProfile(p)
+			x := w.run("segments", ev, "1001")
+			if x.Status != asl.StatusSucceeded {
+				t.Fatalf("status %s %s: %s", x.Status, x.Error, x.Cause)
+			}
+			if got := w.steps(); !slices.Equal(got, c.sends) {
+				t.Errorf("sent %v, want %v", got, c.sends)
+			}
+			if names := x.StateNames(); names[len(names)-1] != c.end {
+				t.Errorf("ended in %q, want %q", names[len(names)-1], c.end)
+			}
+		})
+	}
 }
