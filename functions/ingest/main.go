@@ -11,8 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/profile"
 )
@@ -30,7 +32,8 @@ func main() {
 	if err != nil {
 		log.Fatalf("ingest: aws config: %v", err)
 	}
-	store := profile.NewStore(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
-	h := ingest.New(store, emf.New(os.Stdout, time.Now), lambdacontext.NewLogger(), sources...)
+	db, logger := dynamodb.NewFromConfig(awsCfg), lambdacontext.NewLogger()
+	h := ingest.New(profile.NewStore(db, cfg.TableName), emf.New(os.Stdout, time.Now), logger, sources...)
+	h.Privacy = erase.New(db, sfn.NewFromConfig(awsCfg), cfg.TableName, logger)
 	lambda.Start(h.Handle)
 }

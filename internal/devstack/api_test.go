@@ -142,3 +142,25 @@ func TestWelcomeThroughAPIAndConsole(t *testing.T) {
 		t.Errorf("after the +1h button: %v (status %d), want %v", s.Now(), resp.StatusCode, want)
 	}
 }
+
+// TestPrivacyWebhookErases checks the dev stack wires the eraser into the
+// ingest function as the Lambda does: Shopify's customers/redact removes the
+// profile a customers/create made.
+func TestPrivacyWebhookErases(t *testing.T) {
+	s := startStack(t, Config{})
+	for _, tc := range []struct{ fixture, want string }{
+		{"events/shopify/customers-create.json", `"stored"`},
+		{"events/shopify/customers-redact.json", `{"status":"erased"}`},
+	} {
+		fx, err := os.ReadFile(filepath.Join(repoRoot, tc.fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, body := postJSON(t, s.URL()+"/_dev/api/replay", string(fx)); code != 200 || !strings.Contains(body, tc.want) {
+			t.Fatalf("replay %s: %d %s", tc.fixture, code, body)
+		}
+	}
+	if code, body := get(t, s.URL()+"/_dev/api/profiles/carol@example.com"); code != 404 {
+		t.Fatalf("profile after redact: %d %s", code, body)
+	}
+}

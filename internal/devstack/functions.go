@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/emf"
+	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/mail"
@@ -241,7 +242,9 @@ func buildIngest(s *Stack, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := ingest.New(s.store(cfg.TableName), emf.New(s.metrics, s.Now), s.log.With("function", IngestFunction), sources...)
+	log := s.log.With("function", IngestFunction)
+	h := ingest.New(s.store(cfg.TableName), emf.New(s.metrics, s.Now), log, sources...)
+	h.Privacy = erase.New(dynamodb.NewFromConfig(s.aws), sfn.NewFromConfig(s.aws), cfg.TableName, log)
 	return h.Handle, nil
 }
 
