@@ -80,10 +80,13 @@ func check(ex *Expect, r *Result) []Check {
 }
 
 // WriteJSON writes the result as one indented JSON document.
-func (r *Result) WriteJSON(w io.Writer) error {
+func (r *Result) WriteJSON(w io.Writer) error { return WriteJSON(w, r) }
+
+// WriteJSON writes v (a result or a list of them) as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
 
 // WriteText writes the readable timeline.
@@ -107,7 +110,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		} else if e.Execution == "" {
 			who = e.Journey
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Offset, e.At.In(loc).Format("Mon 2 Jan 15:04"), who, e.text(r.Start))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", signed(e.At.Sub(r.Start)), e.At.In(loc).Format("Mon 2 Jan 15:04"), who, e.text(r.Start))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -127,9 +130,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		if len(o.Emails) > 0 {
 			emails = "sent " + strings.Join(o.Emails, ", ")
 		}
-		fmt.Fprintf(&b, "%s: %s (key %s, at %s; %s; %s)\n", verb, o.Journey, o.TriggerKey, FormatOffset(o.StartedAt.Sub(r.Start)), strings.ToLower(o.Status), emails)
+		fmt.Fprintf(&b, "%s: %s (key %s, at %s; %s; %s)\n", verb, o.Journey, o.TriggerKey, signed(o.StartedAt.Sub(r.Start)), strings.ToLower(o.Status), emails)
 	}
-	fmt.Fprintf(&b, "\nend: %s at %s\n", r.Endings(), FormatOffset(r.End.Sub(r.Start)))
+	fmt.Fprintf(&b, "\nend: %s, clock stopped at %s\n", r.Endings(), signed(r.End.Sub(r.Start)))
 	if len(r.Checks) > 0 {
 		b.WriteString("\n")
 	}
@@ -165,7 +168,7 @@ func (e Entry) text(start time.Time) string {
 	case "start":
 		return "start (" + e.Detail + ")"
 	case "wait":
-		return fmt.Sprintf("%s, %s", e.State, e.Detail)
+		return e.State + " " + e.Detail
 	case "email":
 		s := e.Step + " " + e.Status
 		switch e.Status {
@@ -176,7 +179,7 @@ func (e Entry) text(start time.Time) string {
 		case journey.StatusDeferred:
 			s += " (" + e.Reason + ")"
 			if t, err := time.Parse(time.RFC3339, e.NotBefore); err == nil {
-				s += " until " + FormatOffset(t.Sub(start))
+				s += " until " + signed(t.Sub(start))
 			}
 		case journey.StatusSkipped:
 			s += " (" + e.Reason + ")"
@@ -188,8 +191,18 @@ func (e Entry) text(start time.Time) string {
 		return s
 	case "end":
 		return "end: " + e.Detail
+	case "not started":
+		return "not started (" + e.Reason + ")"
 	case "failed":
 		return "failed: " + e.Detail
 	}
 	return e.State
+}
+
+// signed writes an offset from t=0 with its sign: "+4h", "-30d".
+func signed(d time.Duration) string {
+	if d < 0 {
+		return FormatOffset(d)
+	}
+	return "+" + FormatOffset(d)
 }

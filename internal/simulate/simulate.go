@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parcours/parcours/internal/asl"
@@ -118,6 +119,8 @@ type Entry struct {
 	Reason    string `json:"reason,omitempty"`
 	NotBefore string `json:"not_before,omitempty"`
 	Subject   string `json:"subject,omitempty"`
+	// Until is when a wait ends (zero while it still waits).
+	Until time.Time `json:"until,omitzero"`
 	// Detail is the rest, in words.
 	Detail string `json:"detail,omitempty"`
 }
@@ -172,7 +175,12 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 	if !sc.Profile.New {
 		stackStart = sc.Start.Add(-sc.Profile.Since)
 	}
-	s, err := devstack.Start(ctx, devstack.Config{Dir: opts.Dir, Start: stackStart, Log: opts.Log})
+	logs := &lockedBuffer{}
+	var logOut io.Writer = logs
+	if opts.Log != nil {
+		logOut = io.MultiWriter(logs, opts.Log)
+	}
+	s, err := devstack.Start(ctx, devstack.Config{Dir: opts.Dir, Start: stackStart, Log: logOut})
 	if err != nil {
 		return nil, fmt.Errorf("start the dev stack: %w", err)
 	}
@@ -194,7 +202,9 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 			s.Advance(d)
 		}
 		if err := r.post(ctx, fmt.Sprintf("sim-event-%d", i+1), ev.Type, eventBody(ev, sc.Profile), s.Now()); err != nil {
-			return nil, fmt.Errorf("event %d (%s at %s): %w", i+1, ev.Type, FormatOffset(ev.At), err)
+			// The scenario's event did not go in: say where it is.
+			return nil, &Error{File: sc.File, Line: ev.Line, Column: ev.Column,
+				Msg: fmt.Sprintf("event %d (%s at %s): %v", i+1, ev.Type, FormatOffset(ev.At), err)}
 		}
 		res.Timeline = append(res.Timeline, Entry{At: s.Now(), Kind: "event", Detail: describeEvent(ev)})
 	}
@@ -208,6 +218,8 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 	}
 	res.End = s.Now()
 	r.collect(res, def)
+	res.Timeline = append(res.Timeline, notStarted(logs.Bytes(), opts.Journey, sc.Start)...)
+	slices.SortStableFunc(res.Timeline, func(a, b Entry) int { return a.At.Compare(b.At) })
 	res.Checks = check(sc.Expect, res)
 	for i := range res.Timeline {
 		res.Timeline[i].Offset = FormatOffset(res.Timeline[i].At.Sub(sc.Start))
@@ -469,9 +481,10 @@ func (r *runner) collect(res *Result, def *definition) {
 			case "Wait":
 				e.Kind = "wait"
 				if !st.ExitedAt.IsZero() {
-					e.Detail = "until " + FormatOffset(st.ExitedAt.Sub(r.sc.Start))
+					e.Until = st.ExitedAt
+					e.Detail = "→ " + signed(st.ExitedAt.Sub(r.sc.Start))
 				} else {
-					e.Detail = "still waiting"
+					e.Detail = "→ still waiting"
 				}
 			case "Task":
 				step, action, rp := def.sendStep(st.Name)
@@ -520,7 +533,6 @@ func (r *runner) collect(res *Result, def *definition) {
 		sum.Ending = ending(x, d)
 		res.Executions = append(res.Executions, sum)
 	}
-	slices.SortStableFunc(res.Timeline, func(a, b Entry) int { return a.At.Compare(b.At) })
 }
 
 type reply struct {
@@ -608,4 +620,52 @@ func describeEvent(ev Event) string {
 		s += fmt.Sprintf(" (consent %v)", c["state"])
 	}
 	return s
+}
+
+// lockedBuffer collects the stack's log lines, written from its
+// goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+// notStarted reads the router's JourneysNotStarted metrics (Embedded
+// Metric Format lines in the stack's log, stamped with the virtual clock)
+// for the journey: an event that would have started it and did not, and
+// why (re_entry, no_trigger_key, filter_error, no_profile).
+func notStarted(logs []byte, name string, start time.Time) []Entry {
+	var out []Entry
+	for line := range bytes.Lines(logs) {
+		if !bytes.Contains(line, []byte(`"JourneysNotStarted"`)) {
+			continue
+		}
+		var m struct {
+			Journey string `json:"Journey"`
+			Reason  string `json:"Reason"`
+			AWS     struct {
+				Timestamp int64 `json:"Timestamp"`
+			} `json:"_aws"`
+		}
+		if json.Unmarshal(line, &m) != nil || m.Journey != name {
+			continue
+		}
+		at := time.UnixMilli(m.AWS.Timestamp).UTC()
+		if at.Before(start) {
+			continue
+		}
+		out = append(out, Entry{At: at, Kind: "not started", Journey: name, Reason: m.Reason})
+	}
+	return out
 }
