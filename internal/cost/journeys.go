@@ -28,6 +28,7 @@ type Run struct {
 	Emails      int // invocations answered "sent"
 	Deferrals   int // invocations answered "deferred"
 	Retries     int // task attempts after a failed attempt
+	Resolves    int // resolve_wait calls (wait until a time of day)
 }
 
 // JourneyRuns are the scenarios of one compiled journey.
@@ -102,10 +103,10 @@ type scenario struct {
 	order   profile.OrderView
 	seed    int64
 	// reply answers the n-th send invocation (1-based) of attempt.
-	reply func(n, attempt int, enteredAt time.Time) (any, error)
+	reply func(n, attempt int, enteredAt time.Time) (journey.SendResponse, error)
 }
 
-func sendAlways(n, attempt int, _ time.Time) (any, error) {
+func sendAlways(n, attempt int, _ time.Time) (journey.SendResponse, error) {
 	return journey.SendResponse{Status: journey.StatusSent}, nil
 }
 
@@ -158,7 +159,7 @@ func Simulate(ctx context.Context, j *journey.Journey, sm *asl.StateMachine) (Jo
 
 	def := worst
 	def.name = "worst, first send deferred once"
-	def.reply = func(n, attempt int, at time.Time) (any, error) {
+	def.reply = func(n, attempt int, at time.Time) (journey.SendResponse, error) {
 		if n == 1 {
 			return journey.SendResponse{Status: journey.StatusDeferred, Reason: "quiet_hours", NotBefore: at.Add(time.Hour).UTC().Format(time.RFC3339)}, nil
 		}
@@ -170,9 +171,9 @@ func Simulate(ctx context.Context, j *journey.Journey, sm *asl.StateMachine) (Jo
 
 	retry := worst
 	retry.name = "worst, first send fails once (Lambda.ServiceException)"
-	retry.reply = func(n, attempt int, _ time.Time) (any, error) {
+	retry.reply = func(n, attempt int, _ time.Time) (journey.SendResponse, error) {
 		if n == 1 {
-			return nil, &asl.Error{Name: "Lambda.ServiceException", Cause: "simulated"}
+			return journey.SendResponse{}, &asl.Error{Name: "Lambda.ServiceException", Cause: "simulated"}
 		}
 		return journey.SendResponse{Status: journey.StatusSent}, nil
 	}
@@ -263,22 +264,37 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 				profile.AttrView: map[string]any{"S": string(body)},
 			}}, nil
 		case journey.ResourceInvoke:
-			r.Sends++
 			at := time.Now()
 			if st, ok := call.Context["State"].(map[string]any); ok {
 				if s, ok := st["EnteredTime"].(string); ok {
 					at, _ = time.Parse(time.RFC3339Nano, s)
 				}
 			}
+			in, _ := call.Input.(map[string]any)
+			payload, _ := in["Payload"].(map[string]any)
+			if payload["action"] == journey.ActionResolveWait {
+				// wait {until}: the send function answers the next moment
+				// (a day later at most); no email.
+				r.Resolves++
+				return map[string]any{"StatusCode": 200, "Payload": journey.SendResponse{ResumeAt: at.Add(24 * time.Hour).UTC().Format(time.RFC3339)}}, nil
+			}
+			r.Sends++
 			out, err := sc.reply(r.Sends, call.Attempt, at)
 			if err != nil {
 				return nil, err
 			}
-			switch out.(journey.SendResponse).Status {
+			// As internal/send answers: resume_at is not_before when
+			// deferred, else now + the wait that follows the send.
+			next, _ := payload["next_wait_seconds"].(float64)
+			switch out.Status {
 			case journey.StatusSent:
 				r.Emails++
+				out.ResumeAt = at.Add(time.Duration(next) * time.Second).UTC().Format(time.RFC3339)
 			case journey.StatusDeferred:
 				r.Deferrals++
+				out.ResumeAt = out.NotBefore
+			default:
+				out.ResumeAt = at.Add(time.Duration(next) * time.Second).UTC().Format(time.RFC3339)
 			}
 			return map[string]any{"StatusCode": 200, "Payload": out}, nil
 		}

@@ -112,7 +112,7 @@ func lambda(p Prices, ms, mb float64) float64 {
 func Entry(p Prices, a Assumptions, r Run, entryWrites float64) Bill {
 	var b Bill
 	b.StepFunctions = float64(r.Transitions+r.Retries*a.RetryTransitions) * p.Transition
-	b.Lambda = float64(r.Sends) * lambda(p, a.SendMS, a.SendMB)
+	b.Lambda = float64(r.Sends+r.Resolves) * lambda(p, a.SendMS, a.SendMB)
 	sent := SendSentUnits
 	def := SendDeferredUnits
 	reads := r.ReadUnits + float64(r.Emails)*sent.Read + float64(r.Deferrals)*def.Read

@@ -160,7 +160,7 @@ func (r Report) Write(w io.Writer) error {
 
 	wh := r.Webhooks
 	wb := Webhook(p, a, wh)
-	fmt.Fprintf(&b, "\nWebhooks (measured: %d committed fixtures under events/ replayed through the ingest handler and the real store against the embedded DynamoDB; %d stored)\n", wh.Deliveries, wh.Stored)
+	fmt.Fprintf(&b, "\nWebhooks (measured: %d committed fixtures under events/ replayed through the ingest handler and the real store against the embedded DynamoDB; %d stored, %d answered 5xx)\n", wh.Deliveries, wh.Stored, wh.Failed)
 	fmt.Fprintf(&b, "  DynamoDB per delivery: %.2f WRU (%.2f per stored delivery, at most %.0f; TransactWriteItems is 2 WRU per item per started KB), %.2f RRU\n",
 		wh.Units.Write/float64(max(wh.Deliveries, 1)), wh.WritePerStored(), wh.MaxWrite, wh.ReadPerDelivery())
 	fmt.Fprintf(&b, "  calls: %s\n", calls(wh.Units.Calls))
