@@ -69,7 +69,7 @@ build-FeedbackFunction:
 lambda = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets it; by hand use make build))$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 
 bench: npm
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/benchreport -out docs/benchmarks.md
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzShopify$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
