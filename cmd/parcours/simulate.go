@@ -139,4 +139,3 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	return code
 }
-

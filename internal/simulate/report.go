@@ -132,6 +132,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%s: %s (key %s, at %s; %s; %s)\n", verb, o.Journey, o.TriggerKey, signed(o.StartedAt.Sub(r.Start)), strings.ToLower(o.Status), emails)
 	}
+	if len(r.Unplayed) > 0 {
+		fmt.Fprintf(&b, "\nnot played (after --until): %s\n", strings.Join(r.Unplayed, ", "))
+	}
 	fmt.Fprintf(&b, "\nend: %s, clock stopped at %s\n", r.Endings(), signed(r.End.Sub(r.Start)))
 	if len(r.Checks) > 0 {
 		b.WriteString("\n")

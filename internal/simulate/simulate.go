@@ -36,7 +36,8 @@ type Options struct {
 	// execution of the journey started by the scenario is running (at most
 	// MaxOffset).
 	Until time.Duration
-	// Log receives the dev stack's JSON log lines; nil discards them.
+	// Log receives the dev stack's JSON log lines (one write at a time);
+	// nil discards them.
 	Log io.Writer
 }
 
@@ -86,6 +87,8 @@ type Result struct {
 	// Others are other journeys' executions for the profile: started by
 	// the scenario, or started before t=0 and still running then.
 	Others []Other `json:"others"`
+	// Unplayed are the events after --until, not played.
+	Unplayed []string `json:"unplayed,omitempty"`
 	// Checks are the expect block's outcomes (empty without one).
 	Checks []Check `json:"checks"`
 
@@ -175,12 +178,8 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 	if !sc.Profile.New {
 		stackStart = sc.Start.Add(-sc.Profile.Since)
 	}
-	logs := &lockedBuffer{}
-	var logOut io.Writer = logs
-	if opts.Log != nil {
-		logOut = io.MultiWriter(logs, opts.Log)
-	}
-	s, err := devstack.Start(ctx, devstack.Config{Dir: opts.Dir, Start: stackStart, Log: logOut})
+	logs := &lockedBuffer{tee: opts.Log}
+	s, err := devstack.Start(ctx, devstack.Config{Dir: opts.Dir, Start: stackStart, Log: logs})
 	if err != nil {
 		return nil, fmt.Errorf("start the dev stack: %w", err)
 	}
@@ -198,6 +197,10 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 	res := &Result{Scenario: sc.Name, File: sc.File, Journey: opts.Journey, Start: sc.Start, Profile: r.email}
 	res.Timezone, res.loc = r.zone()
 	for i, ev := range sc.Events {
+		if opts.Until > 0 && ev.At > opts.Until {
+			res.Unplayed = append(res.Unplayed, fmt.Sprintf("%s at +%s", ev.Type, FormatOffset(ev.At)))
+			continue
+		}
 		if d := sc.Start.Add(ev.At).Sub(s.Now()); d > 0 {
 			s.Advance(d)
 		}
@@ -623,15 +626,19 @@ func describeEvent(ev Event) string {
 }
 
 // lockedBuffer collects the stack's log lines, written from its
-// goroutines.
+// goroutines, and copies them to tee (Options.Log) under the same lock.
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	tee io.Writer
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.tee != nil {
+		_, _ = b.tee.Write(p)
+	}
 	return b.buf.Write(p)
 }
 

@@ -1,0 +1,211 @@
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden timelines in testdata/golden/")
+
+// root is the repository: template.yaml, statemachines/, journeys/.
+var root = func() string {
+	d, _ := filepath.Abs("../..")
+	return d
+}()
+
+// load reads a scenario by its path from the repository root, keeping that
+// relative path as its name (the output names no machine path).
+func load(t *testing.T, rel string) *Scenario {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Parse(filepath.ToSlash(rel), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func run(t *testing.T, journeyName string, sc *Scenario, until time.Duration) *Result {
+	t.Helper()
+	var logs bytes.Buffer
+	res, err := Run(context.Background(), Options{Dir: root, Journey: journeyName, Until: until, Log: &logs}, sc)
+	if err != nil {
+		t.Fatalf("Run: %v\nstack log:\n%s", err, logs.String())
+	}
+	return res
+}
+
+// TestShippedScenarios runs every journeys/<name>/scenarios/*.yaml,
+// compares its timeline with testdata/golden/<name>/<scenario>.txt and
+// requires its expect block to pass. Every journey ships scenarios, and
+// every scenario states what it expects.
+func TestShippedScenarios(t *testing.T) {
+	journeys, err := Journeys(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range journeys {
+		files, _ := filepath.Glob(filepath.Join(root, "journeys", j, "scenarios", "*.yaml"))
+		if len(files) < 2 {
+			t.Errorf("journey %s ships %d scenarios, want at least 2", j, len(files))
+		}
+		for _, f := range files {
+			rel, _ := filepath.Rel(root, f)
+			name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+			t.Run(j+"/"+name, func(t *testing.T) {
+				sc := load(t, rel)
+				if sc.Expect == nil || (sc.Expect.Emails == nil && sc.Expect.Exit == nil) {
+					t.Errorf("%s has no expect block with emails or exit", rel)
+				}
+				res := run(t, j, sc, 0)
+				for _, c := range res.Checks {
+					if !c.Pass {
+						t.Errorf("expect %s: want %s, got %s", c.Name, c.Want, c.Got)
+					}
+				}
+				var got bytes.Buffer
+				if err := res.WriteText(&got); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, filepath.Join("testdata", "golden", j, name+".txt"), got.Bytes())
+			})
+		}
+	}
+}
+
+func golden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/simulate -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("timeline differs from %s (go test ./internal/simulate -update rewrites it; review the diff)\n got:\n%s\nwant:\n%s", file, got, want)
+	}
+}
+
+// TestFailedExpectation: a scenario whose expectations are wrong reports
+// each as FAIL with what happened instead.
+func TestFailedExpectation(t *testing.T) {
+	sc := load(t, "journeys/abandoned-cart/scenarios/ordered-during-wait.yaml")
+	exit := "Done"
+	sc.Expect = &Expect{Emails: []string{"cart-reminder-1", "cart-reminder-2"}, Exit: &exit, Deferred: []string{}, Skipped: []string{}}
+	res := run(t, "abandoned-cart", sc, 0)
+	if res.Passed() {
+		t.Fatal("Passed() with wrong expectations")
+	}
+	var out bytes.Buffer
+	if err := res.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"FAIL emails: want [cart-reminder-1, cart-reminder-2], got [cart-reminder-1]\n",
+		"FAIL exit: want Done, got Ordered since start\n",
+		"PASS deferred: []\n",
+		"PASS skipped: []\n",
+	} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("output lacks %q:\n%s", line, out.String())
+		}
+	}
+}
+
+// TestUnsubscribedFromTheStart: the router starts the journey for a
+// profile that is not subscribed (consent is the journey's business), and
+// the journey's first check ends it without an email.
+func TestUnsubscribedFromTheStart(t *testing.T) {
+	sc := load(t, "journeys/abandoned-cart/scenarios/happy-path.yaml")
+	sc.Profile.Consent = "unsubscribed"
+	sc.Expect = nil
+	res := run(t, "abandoned-cart", sc, 0)
+	if got := res.Endings(); got != "Unsubscribed" {
+		t.Errorf("ending %q, want Unsubscribed", got)
+	}
+	if got := res.Sent(); len(got) != 0 {
+		t.Errorf("sent %v to an unsubscribed profile", got)
+	}
+}
+
+// TestUntil stops the clock early: the execution is still running, and
+// the JSON report says so.
+func TestUntil(t *testing.T) {
+	sc := load(t, "journeys/abandoned-cart/scenarios/happy-path.yaml")
+	res := run(t, "abandoned-cart", sc, 30*time.Hour)
+	if !res.End.Equal(sc.Start.Add(30 * time.Hour)) {
+		t.Errorf("end %v, want t=30h", res.End)
+	}
+	var out bytes.Buffer
+	if err := res.WriteJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Executions []struct {
+			Status, Ending string
+		} `json:"executions"`
+		Timeline []struct {
+			Kind, Step, Status, Offset, State, Detail string
+			Until                                     string `json:"until"`
+		} `json:"timeline"`
+		Checks []Check `json:"checks"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Executions) != 1 || doc.Executions[0].Status != "RUNNING" || doc.Executions[0].Ending != "running" {
+		t.Errorf("executions %+v", doc.Executions)
+	}
+	var emails []string
+	for _, e := range doc.Timeline {
+		if e.Kind == "email" {
+			emails = append(emails, e.Offset+" "+e.Step+" "+e.Status)
+		}
+	}
+	if strings.Join(emails, ", ") != "4h cart-reminder-1 sent, 1d cart-reminder-2-discount sent" {
+		t.Errorf("emails %v", emails)
+	}
+	last := doc.Timeline[len(doc.Timeline)-1]
+	if last.Kind != "wait" || last.State != "Wait 48h" || last.Until != "" || last.Detail != "→ still waiting" {
+		t.Errorf("last entry %+v, want the 48h wait still waiting", last)
+	}
+	// The expect block (Done) fails: the journey has not ended by 30h.
+	if res.Passed() {
+		t.Error("Passed() although the execution is still running")
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	sc := load(t, "journeys/abandoned-cart/scenarios/happy-path.yaml")
+	_, err := Run(context.Background(), Options{Dir: root, Journey: "abandoned-carts"}, sc)
+	var uj *UnknownJourneyError
+	if !errors.As(err, &uj) || err.Error() != `unknown journey "abandoned-carts" (hint: did you mean abandoned-cart?)` {
+		t.Errorf("unknown journey: %v", err)
+	}
+	_, err = Run(context.Background(), Options{Dir: root, Journey: "newsletter"}, sc)
+	if err == nil || err.Error() != `unknown journey "newsletter" (journeys: abandoned-cart, browse-abandonment, review-request, welcome, win-back)` {
+		t.Errorf("unknown journey: %v", err)
+	}
+	_, err = Run(context.Background(), Options{Dir: root, Journey: "abandoned-cart", Until: MaxOffset + time.Hour}, sc)
+	if err == nil || err.Error() != "until 400d1h: want at most 400d" {
+		t.Errorf("until: %v", err)
+	}
+}
