@@ -99,3 +99,20 @@ func TestRunRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestRouterNotes(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	hashes := map[string]string{"h1": "rosa@example.com"}
+	lines := [][]byte{
+		[]byte(`{"level":"INFO","msg":"router: journey started","journey":"welcome","profile":"h1"}`),
+		[]byte(`{"level":"INFO","msg":"router: re-entry rule holds the journey back","journey":"browse-abandonment","profile":"h1","re_entry":"after"}`),
+		[]byte(`{"level":"INFO","msg":"send: sent","journey":"welcome","profile":"h1"}`),
+		[]byte(`not json`),
+	}
+	got := routerNotes(lines, hashes, at)
+	want := Entry{At: at, Email: "rosa@example.com", Kind: "not_started", Journey: "browse-abandonment", order: 1,
+		Text: "browse-abandonment not started: re-entry rule holds the journey back (re_entry: after)"}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("notes %+v, want [%+v]", got, want)
+	}
+}
