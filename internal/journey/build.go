@@ -10,8 +10,8 @@ import (
 )
 
 // Output is everything parcours compile writes, by path relative to the
-// repository root. Generated regions of template.yaml and README.md are
-// whole files with the region replaced.
+// repository root. template.yaml and README.md are whole files with their
+// generated regions (SAMRegions, the README's journey graphs) replaced.
 type Output struct {
 	Journeys []*Journey
 	Machines map[string]*asl.StateMachine // journey name → definition
@@ -25,6 +25,9 @@ func Build(root string) (*Output, error) {
 	js, err := LoadAll(filepath.Join(root, "journeys"))
 	if err != nil {
 		return nil, err
+	}
+	if len(js) == 0 {
+		return nil, fmt.Errorf("no journey in %s (each is a folder with a %s)", filepath.Join(root, "journeys"), FileName)
 	}
 	out := &Output{Journeys: js, Machines: map[string]*asl.StateMachine{}, Files: map[string][]byte{}}
 	var graphs strings.Builder
@@ -69,20 +72,24 @@ func Build(root string) (*Output, error) {
 	}
 	out.Files[filepath.Join("statemachines", "triggers.json")] = m
 
-	for _, f := range []struct{ path, begin, end, body string }{
-		{"template.yaml", SAMBegin, SAMEnd, SAMResources(js)},
-		{"README.md", ReadmeBegin, ReadmeEnd, graphs.String()},
-	} {
-		doc, err := os.ReadFile(filepath.Join(root, f.path))
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.path, err)
-		}
-		s, err := ReplaceRegion(string(doc), f.begin, f.end, f.body)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w (add the two marker lines)", f.path, err)
-		}
-		out.Files[f.path] = []byte(s)
+	tpl, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("read template.yaml: %w", err)
 	}
+	s, err := ReplaceRegions(string(tpl), SAMRegions, js)
+	if err != nil {
+		return nil, fmt.Errorf("template.yaml: %w", err)
+	}
+	out.Files["template.yaml"] = []byte(s)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return nil, fmt.Errorf("read README.md: %w", err)
+	}
+	s, err = ReplaceRegion(string(readme), ReadmeBegin, ReadmeEnd, graphs.String())
+	if err != nil {
+		return nil, fmt.Errorf("README.md: %w (add the two marker lines)", err)
+	}
+	out.Files["README.md"] = []byte(s)
 	entries, _ := os.ReadDir(filepath.Join(root, "statemachines"))
 	for _, e := range entries {
 		p := filepath.Join("statemachines", e.Name())
