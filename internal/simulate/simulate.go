@@ -497,9 +497,12 @@ func (r *runner) collect(res *Result, def *definition) {
 				reply := replyOf(st.Output, rp)
 				if action != "" {
 					e.Kind = "wait"
+					// wait {until: HH:MM}: the send function resolves the
+					// time of day in the profile's zone.
 					e.Detail = action
-					if reply.ResumeAt != "" {
-						e.Detail += ": resume at " + reply.ResumeAt
+					if t, err := time.Parse(time.RFC3339, reply.ResumeAt); err == nil {
+						e.Until = t
+						e.Detail = "→ " + signed(t.Sub(r.sc.Start)) + " (" + action + ")"
 					}
 					break
 				}

@@ -209,3 +209,47 @@ func TestRunErrors(t *testing.T) {
 		t.Errorf("until: %v", err)
 	}
 }
+
+// TestSeededOrders: a profile with orders is created, and its orders
+// placed, 30 days before t=0 through the webhook route, so the win-back
+// execution of the last seeded order is running at t=0 (also running);
+// the new order at t=0 makes it exit at its 60-day check, and the new
+// order's execution sends.
+func TestSeededOrders(t *testing.T) {
+	sc, err := Parse("seeded.yaml", []byte(`name: seeded
+profile: {email: hana@example.com, first_name: Hana, orders: 2}
+events:
+  - at: 0s
+    type: order_placed
+    order: {id: o9, total: "20.00", currency: EUR}
+expect:
+  emails: [win-back-1, win-back-2, win-back-3]
+  exit: Done
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, "win-back", sc, 0)
+	if !res.Passed() {
+		t.Errorf("checks %+v", res.Checks)
+	}
+	var others []string
+	for _, o := range res.Others {
+		others = append(others, o.Journey+" "+o.TriggerKey+" "+FormatOffset(o.StartedAt.Sub(sc.Start))+" "+o.Status)
+	}
+	// Both seeded orders' executions wait 60 days: running at t=0, they
+	// exit at their checks (+30d) on the newer order.
+	if want := "win-back seed-1 -29d23h59m SUCCEEDED; win-back seed-2 -29d23h58m SUCCEEDED"; strings.Join(others, "; ") != want {
+		t.Errorf("others %q, want %q", strings.Join(others, "; "), want)
+	}
+	var out bytes.Buffer
+	if err := res.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "also running: win-back (key seed-2, at -29d23h58m; succeeded; no email since t=0)\n") {
+		t.Errorf("text:\n%s", out.String())
+	}
+	if res.Timezone != "UTC" {
+		t.Errorf("timezone %q, want the shop's (UTC in the dev stack)", res.Timezone)
+	}
+}
