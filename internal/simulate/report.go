@@ -104,10 +104,11 @@ func (r *Result) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	labels := r.labels()
 	for _, e := range r.Timeline {
-		who := labels[e.Execution]
-		if e.Kind == "event" {
+		who, ok := labels[e.Execution]
+		switch {
+		case e.Kind == "event":
 			who = "event"
-		} else if e.Execution == "" {
+		case !ok:
 			who = e.Journey
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", signed(e.At.Sub(r.Start)), e.At.In(loc).Format("Mon 2 Jan 15:04"), who, e.text(r.Start))

@@ -184,7 +184,7 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 		return nil, fmt.Errorf("start the dev stack: %w", err)
 	}
 	defer s.Close()
-	r := &runner{s: s, sc: sc, email: profile.NormalizeEmail(sc.Profile.Email), secret: s.Secrets()["STANDARD_WEBHOOK_SECRET"]}
+	r := &runner{dir: opts.Dir, s: s, sc: sc, email: profile.NormalizeEmail(sc.Profile.Email), secret: s.Secrets()["STANDARD_WEBHOOK_SECRET"]}
 
 	if !sc.Profile.New {
 		if err := r.seed(ctx); err != nil {
@@ -231,6 +231,7 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 }
 
 type runner struct {
+	dir    string
 	s      *devstack.Stack
 	sc     *Scenario
 	email  string
@@ -448,6 +449,17 @@ func (r *runner) collect(res *Result, def *definition) {
 		}
 		return ""
 	}
+	loaded := map[string]*definition{res.Journey: def}
+	defs := func(name string) (*definition, error) {
+		if d, ok := loaded[name]; ok {
+			return d, nil
+		}
+		d, err := loadDefinition(r.dir, name)
+		if err == nil {
+			loaded[name] = d
+		}
+		return d, err
+	}
 	for _, x := range r.s.Executions("", r.email) {
 		d, ok := r.s.ExecutionDetail(x.Name)
 		if !ok {
@@ -459,13 +471,21 @@ func (r *runner) collect(res *Result, def *definition) {
 			continue // over before t=0
 		}
 		if x.Journey != res.Journey {
+			// Another journey: one line in the report, and its emails
+			// since t=0 in the timeline (they take the frequency cap).
 			o := Other{Journey: x.Journey, TriggerKey: key, StartedAt: x.StartedAt, Status: x.Status, Emails: []string{}}
-			for _, m := range outbox {
-				if m.Journey == x.Journey && !m.SentAt.Before(r.sc.Start) && !m.SentAt.Before(x.StartedAt) && slices.Contains(m.To, r.email) {
-					o.Emails = append(o.Emails, m.Step)
-					res.Timeline = append(res.Timeline, Entry{At: m.SentAt, Kind: "email", Journey: x.Journey, Step: m.Step, Status: "sent", Subject: m.Subject,
-						Detail: "other journey"})
+			odef, err := defs(x.Journey)
+			for _, st := range d.States {
+				if err != nil || st.Type != "Task" || st.ExitedAt.Before(r.sc.Start) {
+					continue
 				}
+				step, action, rp := odef.sendStep(st.Name)
+				if step == "" || action != "" || replyOf(st.Output, rp).Status != journey.StatusSent {
+					continue
+				}
+				o.Emails = append(o.Emails, step)
+				res.Timeline = append(res.Timeline, Entry{At: st.ExitedAt, Kind: "email", Journey: x.Journey, Execution: x.Name, State: st.Name,
+					Step: step, Status: journey.StatusSent, Subject: subject(x.Journey, step, st.ExitedAt)})
 			}
 			res.Others = append(res.Others, o)
 			continue
