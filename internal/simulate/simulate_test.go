@@ -253,3 +253,22 @@ expect:
 		t.Errorf("timezone %q, want the shop's (UTC in the dev stack)", res.Timezone)
 	}
 }
+
+// BenchmarkRun times one scenario end to end: a fresh dev stack, the seed,
+// the events and three days of virtual time.
+func BenchmarkRun(b *testing.B) {
+	src, err := os.ReadFile(filepath.Join(root, "journeys", "abandoned-cart", "scenarios", "happy-path.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, err := Parse("happy-path.yaml", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Run(context.Background(), Options{Dir: root, Journey: "abandoned-cart"}, sc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
