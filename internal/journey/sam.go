@@ -149,25 +149,24 @@ func indentLines(body, indent string) string {
 
 var regionLine = regexp.MustCompile(`(?m)^ *# (BEGIN|END) parcours compile: .*\n`)
 
-// HandWritten returns doc without the bodies of its generated regions
-// (the marker lines stay): what a person maintains.
-func HandWritten(doc string) string {
-	var b strings.Builder
+// Generated reports, for each line of doc (split on "\n"), whether it is
+// inside a generated region (the marker lines themselves are not).
+func Generated(doc string) []bool {
+	lines := strings.Split(doc, "\n")
+	out := make([]bool, len(lines))
 	in := false
-	for _, l := range strings.SplitAfter(doc, "\n") {
+	for i, l := range lines {
 		t := strings.TrimLeft(l, " ")
 		switch {
 		case strings.HasPrefix(t, beginPrefix):
 			in = true
-			b.WriteString(l)
 		case strings.HasPrefix(t, endPrefix):
 			in = false
-			b.WriteString(l)
-		case !in:
-			b.WriteString(l)
+		default:
+			out[i] = in
 		}
 	}
-	return b.String()
+	return out
 }
 
 // RegionBody returns the current body of region name in doc (unindented

@@ -248,41 +248,15 @@ type errMissing string
 
 func (e errMissing) Error() string { return "missing environment variable " + string(e) }
 
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // TestStateMachineARNs: the router's STATE_MACHINE_ARNS names, for every
 // journey of the compiler's manifest, the live alias of that journey's
 // state machine (not another journey's, not the unqualified ARN).
 func TestStateMachineARNs(t *testing.T) {
-	tp := load(t)
-	fn, _ := tp.Resource("RouterFunction")
-	s, err := Resolver{T: tp}.String(Get(fn.Properties, "Environment", "Variables", "STATE_MACHINE_ARNS"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	m, err := router.LoadManifest(statemachines.FS, statemachines.Triggers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	arns, err := router.ParseStateMachineARNs(s, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, j := range triggers(t) {
-		sm, ok := tp.Resource(j.StateMachine)
-		if !ok || sm.Type != "AWS::Serverless::StateMachine" {
-			t.Errorf("journey %s: state machine %s is not declared", j.Journey, j.StateMachine)
-			continue
-		}
-		if want := "arn:aws:local:" + j.StateMachine + ":" + sm.Properties["AutoPublishAlias"].(string); arns[j.Journey] != want {
-			t.Errorf("journey %s starts on %s, want %s (its live alias)", j.Journey, arns[j.Journey], want)
-		}
+	for _, p := range load(t).CheckRouter(m) {
+		t.Error(p)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -302,119 +301,6 @@ func keys(m map[string]ast.Expr) []string {
 	return out
 }
 
-// shown is one Parcours metric the dashboard reads.
-type shown struct {
-	Name   string
-	Dims   []string
-	Widget string
-}
-
-var insights = regexp.MustCompile(`^SELECT (SUM|AVG|MIN|MAX|COUNT)\((\w+)\) FROM SCHEMA\(Parcours((?:, \w+)*)\)(?: GROUP BY (\w+(?:, \w+)*))?$`)
-
-type widget struct {
-	Type       string
-	Properties struct {
-		Title   string
-		Metrics [][]any
-	}
-}
-
-// dashboard resolves the DashboardBody and decodes its widgets.
-func dashboard(t *testing.T, tp *Template) []widget {
-	t.Helper()
-	d, ok := tp.Resource("Dashboard")
-	if !ok || d.Type != "AWS::CloudWatch::Dashboard" {
-		t.Fatal("no AWS::CloudWatch::Dashboard Dashboard")
-	}
-	body, err := Resolver{T: tp}.String(d.Properties["DashboardBody"])
-	if err != nil {
-		t.Fatalf("DashboardBody: %v", err)
-	}
-	var doc struct{ Widgets []widget }
-	if err := json.Unmarshal([]byte(body), &doc); err != nil {
-		t.Fatalf("DashboardBody is not a dashboard: %v", err)
-	}
-	return doc.Widgets
-}
-
-// awsMetrics are the AWS metrics the dashboard may name, by namespace,
-// with their dimension (CloudWatch documentation of each service).
-var awsMetrics = map[string]map[string]string{
-	"AWS/Lambda":     {"Errors": "FunctionName", "Duration": "FunctionName", "Throttles": "FunctionName", "Invocations": "FunctionName", "IteratorAge": "FunctionName", "ConcurrentExecutions": "FunctionName"},
-	"AWS/States":     {"ExecutionsStarted": "StateMachineArn", "ExecutionsSucceeded": "StateMachineArn", "ExecutionsFailed": "StateMachineArn", "ExecutionsAborted": "StateMachineArn", "ExecutionsTimedOut": "StateMachineArn", "ExecutionThrottled": "StateMachineArn"},
-	"AWS/ApiGateway": {"Count": "ApiId", "4xx": "ApiId", "5xx": "ApiId", "Latency": "ApiId", "IntegrationLatency": "ApiId"},
-	"AWS/SQS":        {"ApproximateNumberOfMessagesVisible": "QueueName", "ApproximateAgeOfOldestMessage": "QueueName"},
-	"AWS/SES":        {"Reputation.BounceRate": "", "Reputation.ComplaintRate": "", "Send": "", "Bounce": "", "Complaint": ""},
-}
-
-func readDashboard(t *testing.T, tp *Template) (parcours []shown, aws map[string]map[string][]string) {
-	aws = map[string]map[string][]string{} // metric → dimension → values
-	for _, w := range dashboard(t, tp) {
-		for _, m := range w.Properties.Metrics {
-			if len(m) == 0 {
-				continue
-			}
-			if opts, ok := m[0].(map[string]any); ok {
-				q, _ := opts["expression"].(string)
-				g := insights.FindStringSubmatch(q)
-				if g == nil {
-					t.Errorf("widget %q: expression %q is not a Metrics Insights query over SCHEMA(Parcours, …) this test reads", w.Properties.Title, q)
-					continue
-				}
-				dims := strings.Split(strings.TrimPrefix(g[3], ", "), ", ")
-				if g[3] == "" {
-					dims = nil
-				}
-				if !sort.StringsAreSorted(dims) {
-					t.Errorf("widget %q: SCHEMA dimensions %v not sorted", w.Properties.Title, dims)
-				}
-				for _, gb := range strings.Split(g[4], ", ") {
-					if gb != "" && !containsString(dims, gb) {
-						t.Errorf("widget %q: GROUP BY %s is not a SCHEMA dimension", w.Properties.Title, gb)
-					}
-				}
-				parcours = append(parcours, shown{Name: g[2], Dims: dims, Widget: w.Properties.Title})
-				continue
-			}
-			var parts []string
-			for _, p := range m {
-				if s, ok := p.(string); ok {
-					parts = append(parts, s)
-				}
-			}
-			if len(parts) < 2 || len(parts)%2 != 0 {
-				t.Errorf("widget %q: metric %v is not [namespace, name, dim, value…]", w.Properties.Title, m)
-				continue
-			}
-			ns, name := parts[0], parts[1]
-			var dims []string
-			for i := 2; i < len(parts); i += 2 {
-				dims = append(dims, parts[i])
-			}
-			if ns == emf.Namespace {
-				parcours = append(parcours, shown{Name: name, Dims: dims, Widget: w.Properties.Title})
-				continue
-			}
-			dim, ok := awsMetrics[ns][name]
-			if !ok {
-				t.Errorf("widget %q: %s %s is not a metric of that namespace", w.Properties.Title, ns, name)
-				continue
-			}
-			if want := []string{dim}; dim == "" && len(dims) != 0 || dim != "" && (len(parts) != 4 || dims[0] != want[0]) {
-				t.Errorf("widget %q: %s %s with dimensions %v, want [%s]", w.Properties.Title, ns, name, dims, dim)
-				continue
-			}
-			if aws[ns+" "+name] == nil {
-				aws[ns+" "+name] = map[string][]string{}
-			}
-			if len(parts) == 4 {
-				aws[ns+" "+name][parts[2]] = append(aws[ns+" "+name][parts[2]], parts[3])
-			}
-		}
-	}
-	return parcours, aws
-}
-
 // TestDashboardMatchesCode: every Parcours metric on the dashboard is one
 // the code emits, with exactly the dimension set the code gives it; every
 // counter the code emits is on the dashboard; the AWS metrics name real
@@ -431,7 +317,10 @@ func TestDashboardMatchesCode(t *testing.T) {
 		emits[e.Name+" "+strings.Join(e.Dims, ",")] = true
 		names[e.Name] = true
 	}
-	parcours, aws := readDashboard(t, tp)
+	parcours, _, problems := tp.ReadDashboard()
+	for _, p := range problems {
+		t.Error(p)
+	}
 	onDash := map[string]bool{}
 	for _, s := range parcours {
 		onDash[s.Name] = true
@@ -463,30 +352,8 @@ func TestDashboardMatchesCode(t *testing.T) {
 			t.Errorf("the dashboard does not show %s", want)
 		}
 	}
-	res := Resolver{T: tp}
-	ref := func(id string) string { s, _ := res.String(map[string]any{"Ref": id}); return s }
-	for _, sm := range tp.Resources("AWS::Serverless::StateMachine") {
-		for _, m := range []string{"ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"} {
-			if !containsString(aws["AWS/States "+m]["StateMachineArn"], ref(sm.ID)) {
-				t.Errorf("the dashboard has no %s for %s", m, sm.ID)
-			}
-		}
-	}
-	for _, f := range tp.Resources("AWS::Serverless::Function") {
-		for _, m := range []string{"Errors", "Duration"} {
-			if !containsString(aws["AWS/Lambda "+m]["FunctionName"], ref(f.ID)) {
-				t.Errorf("the dashboard has no %s for %s", m, f.ID)
-			}
-		}
-	}
-	for key, byDim := range aws {
-		for dim, values := range byDim {
-			for _, v := range values {
-				if !strings.HasPrefix(v, "arn:aws:local:") && v != "httpapi" {
-					t.Errorf("%s %s=%s: not a resource of this stack", key, dim, v)
-				}
-			}
-		}
+	for _, p := range tp.CheckDashboardResources() {
+		t.Error(p)
 	}
 }
 

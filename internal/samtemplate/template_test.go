@@ -219,92 +219,17 @@ func TestMakeBuildTargets(t *testing.T) {
 	}
 }
 
-var placeholder = regexp.MustCompile(`\$\{([^}]+)\}`)
-
 // TestStateMachines: every statemachines/*.asl.json is declared, every
 // declared DefinitionUri exists, and its ${…} placeholders all have a
 // substitution (and every substitution is used).
 func TestStateMachines(t *testing.T) {
 	tp := load(t)
-	files, err := filepath.Glob(filepath.Join(root, "statemachines", "*.asl.json"))
-	if err != nil {
-		t.Fatal(err)
+	if n := len(tp.Resources("AWS::Serverless::StateMachine")); n < 5 {
+		t.Fatalf("%d state machines, want the five journeys", n)
 	}
-	onDisk := map[string]bool{}
-	for _, f := range files {
-		onDisk[filepath.ToSlash(strings.TrimPrefix(f, root+"/"))] = true
+	for _, p := range tp.CheckStateMachines(root) {
+		t.Error(p)
 	}
-	declared := map[string]bool{}
-	for _, sm := range tp.Resources("AWS::Serverless::StateMachine") {
-		t.Run(sm.ID, func(t *testing.T) {
-			uri, ok := sm.Properties["DefinitionUri"].(string)
-			if !ok {
-				t.Fatalf("DefinitionUri = %v, want a path", sm.Properties["DefinitionUri"])
-			}
-			declared[uri] = true
-			def, err := os.ReadFile(filepath.Join(root, uri))
-			if err != nil {
-				t.Fatalf("DefinitionUri: %v", err)
-			}
-			subs, _ := sm.Properties["DefinitionSubstitutions"].(map[string]any)
-			used := map[string]bool{}
-			for _, m := range placeholder.FindAllSubmatch(def, -1) {
-				name := string(m[1])
-				used[name] = true
-				if _, ok := subs[name]; !ok {
-					t.Errorf("%s uses ${%s}: no DefinitionSubstitutions entry", uri, name)
-				}
-			}
-			for name := range subs {
-				if !used[name] {
-					t.Errorf("DefinitionSubstitutions.%s is not used by %s", name, uri)
-				}
-			}
-			for _, c := range []struct {
-				path []string
-				want string
-			}{
-				{[]string{"Type"}, "STANDARD"},
-				{[]string{"AutoPublishAlias"}, "live"},
-				{[]string{"Tracing", "Enabled"}, "true"},
-			} {
-				if got := fmt.Sprint(Get(sm.Properties, c.path...)); got != c.want {
-					t.Errorf("%s = %s, want %s", strings.Join(c.path, "."), got, c.want)
-				}
-			}
-			dest, _ := Get(sm.Properties, "Logging", "Destinations").([]any)
-			if len(dest) == 0 || Get(dest[0], "CloudWatchLogsLogGroup", "LogGroupArn") == nil {
-				t.Errorf("Logging has no CloudWatch Logs destination")
-			}
-		})
-	}
-	for f := range onDisk {
-		if !declared[f] {
-			t.Errorf("%s is not declared in template.yaml (run make statemachines)", f)
-		}
-	}
-	for f := range declared {
-		if !onDisk[f] {
-			t.Errorf("template.yaml declares %s, which does not exist", f)
-		}
-	}
-}
-
-// triggers reads the compiler's manifest: journey → state machine id.
-func triggers(t *testing.T) []journey.ManifestJourney {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "statemachines", "triggers.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m journey.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Journeys) == 0 {
-		t.Fatal("triggers.json lists no journeys")
-	}
-	return m.Journeys
 }
 
 // TestTable: the one table, as docs/architecture.md describes it.
@@ -501,24 +426,8 @@ func TestFeedbackWiring(t *testing.T) {
 }
 
 func TestOutputs(t *testing.T) {
-	tp := load(t)
-	outs, _ := tp.Raw["Outputs"].(map[string]any)
-	for _, want := range []string{"ShopifyWebhookUrl", "WooCommerceWebhookUrl", "StandardWebhookUrl", "TableName", "DashboardUrl"} {
-		if outs[want] == nil {
-			t.Errorf("no output %s", want)
-		}
-	}
-	for _, sm := range tp.Resources("AWS::Serverless::StateMachine") {
-		o := outs[sm.ID+"Arn"]
-		if fmt.Sprint(Get(o, "Value")) != fmt.Sprint(map[string]any{"Ref": sm.ID}) {
-			t.Errorf("output %sArn = %v, want !Ref %s", sm.ID, Get(o, "Value"), sm.ID)
-		}
-	}
-	res := Resolver{T: tp}
-	for name, o := range outs {
-		if _, err := res.String(Get(o, "Value")); err != nil {
-			t.Errorf("output %s: %v", name, err)
-		}
+	for _, p := range load(t).CheckOutputs() {
+		t.Error(p)
 	}
 }
 
