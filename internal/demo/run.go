@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/devstack"
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -89,7 +88,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{Stack: s, Start: fixtures[0].At}
 	hashes := map[string]string{}
 	for _, f := range fixtures {
-		hashes[mail.AddressHash(normalize(f.Email))] = normalize(f.Email)
+		hashes[profile.AddressHash(normalize(f.Email))] = normalize(f.Email)
 	}
 	for i, f := range fixtures {
 		advanceTo(s, f.At)

@@ -29,7 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -174,7 +173,7 @@ func (e *Eraser) Customer(ctx context.Context, email string) (Report, error) {
 	pk := profile.ProfilePK(email)
 	items, err := e.partition(ctx, pk)
 	if err != nil {
-		return rep, fmt.Errorf("erase profile %s: %w", mail.AddressHash(email), err)
+		return rep, fmt.Errorf("erase profile %s: %w", profile.AddressHash(email), err)
 	}
 	if len(items) == 0 {
 		return rep, nil
@@ -188,7 +187,7 @@ func (e *Eraser) Customer(ctx context.Context, email string) (Report, error) {
 		case strings.HasPrefix(sk, profile.SKExecPrefix):
 			stopped, n, err := e.execution(ctx, it)
 			if err != nil {
-				return rep, fmt.Errorf("erase profile %s: %w", mail.AddressHash(email), err)
+				return rep, fmt.Errorf("erase profile %s: %w", profile.AddressHash(email), err)
 			}
 			if stopped {
 				rep.ExecutionsStopped++
@@ -197,7 +196,7 @@ func (e *Eraser) Customer(ctx context.Context, email string) (Report, error) {
 		case strings.HasPrefix(sk, profile.SKRefPrefix):
 			erased, deleted, err := e.ref(ctx, email, it)
 			if err != nil {
-				return rep, fmt.Errorf("erase profile %s: %w", mail.AddressHash(email), err)
+				return rep, fmt.Errorf("erase profile %s: %w", profile.AddressHash(email), err)
 			}
 			if erased {
 				rep.EventsErased++
@@ -217,11 +216,11 @@ func (e *Eraser) Customer(ctx context.Context, email string) (Report, error) {
 	}
 	for _, it := range rest {
 		if err := e.del(ctx, it); err != nil {
-			return rep, fmt.Errorf("erase profile %s: %w", mail.AddressHash(email), err)
+			return rep, fmt.Errorf("erase profile %s: %w", profile.AddressHash(email), err)
 		}
 		rep.ItemsDeleted++
 	}
-	e.Log.InfoContext(ctx, "profile erased", "profile", mail.AddressHash(email), "items_deleted", rep.ItemsDeleted,
+	e.Log.InfoContext(ctx, "profile erased", "profile", profile.AddressHash(email), "items_deleted", rep.ItemsDeleted,
 		"events_erased", rep.EventsErased, "executions_stopped", rep.ExecutionsStopped)
 	return rep, nil
 }

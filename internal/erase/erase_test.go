@@ -30,7 +30,6 @@ import (
 	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/journey"
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/sfnapi"
@@ -227,7 +226,7 @@ func executionsOf(t *testing.T, e *env, email string) []sfnapi.Execution {
 // case, its hash as logs print it, identifying details, and the names of
 // its executions (hashes over the address).
 func traces(t *testing.T, e *env, email string, extra ...string) []string {
-	out := append([]string{email, mail.AddressHash(email)}, extra...)
+	out := append([]string{email, profile.AddressHash(email)}, extra...)
 	for _, x := range executionsOf(t, e, email) {
 		out = append(out, x.Name)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -66,7 +65,7 @@ func (e *Eraser) Export(ctx context.Context, email string) (x Export, found bool
 	}
 	items, err := e.partition(ctx, profile.ProfilePK(email))
 	if err != nil {
-		return x, false, fmt.Errorf("export profile %s: %w", mail.AddressHash(email), err)
+		return x, false, fmt.Errorf("export profile %s: %w", profile.AddressHash(email), err)
 	}
 	for _, it := range items {
 		sk := sOf(it, profile.AttrSK)
@@ -159,7 +158,7 @@ func (e *Eraser) SaveExport(ctx context.Context, email, requestID string) (bool,
 			return false, fmt.Errorf("encode export: %w", err)
 		}
 		if len(b) > maxExportItem {
-			return false, fmt.Errorf("export of %s is %d bytes even without events", mail.AddressHash(x.Email), len(b))
+			return false, fmt.Errorf("export of %s is %d bytes even without events", profile.AddressHash(x.Email), len(b))
 		}
 	}
 	now := e.Now().UTC()
@@ -170,7 +169,7 @@ func (e *Eraser) SaveExport(ctx context.Context, email, requestID string) (bool,
 	if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Table), Item: item}); err != nil {
 		return false, fmt.Errorf("save export: %w", err)
 	}
-	e.Log.InfoContext(ctx, "export saved", "profile", mail.AddressHash(x.Email), "request", requestID, "bytes", len(b))
+	e.Log.InfoContext(ctx, "export saved", "profile", profile.AddressHash(x.Email), "request", requestID, "bytes", len(b))
 	return true, nil
 }
 

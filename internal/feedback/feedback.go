@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parcours/parcours/internal/emf"
-	parcoursmail "github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -121,9 +120,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
 		}
 		email := profile.NormalizeEmail(addr.Address)
 		if err := h.Profiles.Suppress(ctx, email, reason, at); err != nil {
-			return fmt.Errorf("suppress %s after %s: %w", parcoursmail.AddressHash(email), reason, err)
+			return fmt.Errorf("suppress %s after %s: %w", profile.AddressHash(email), reason, err)
 		}
-		log.InfoContext(ctx, "feedback: address suppressed", "profile", parcoursmail.AddressHash(email), "reason", reason)
+		log.InfoContext(ctx, "feedback: address suppressed", "profile", profile.AddressHash(email), "reason", reason)
 		h.Metrics.Count("AddressesSuppressed", 1, map[string]string{"Reason": reason})
 	}
 	return nil

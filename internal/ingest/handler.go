@@ -17,7 +17,6 @@ import (
 
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/erase"
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -221,5 +220,5 @@ func hashOrEmpty(email string) string {
 	if email == "" {
 		return ""
 	}
-	return mail.AddressHash(email)
+	return profile.AddressHash(email)
 }

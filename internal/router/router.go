@@ -27,7 +27,6 @@ import (
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/journey"
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -149,7 +148,7 @@ func triggeredBy(mj journey.ManifestJourney, t touchpoint.Type) bool {
 // start starts one journey for one event if its filter and re-entry rule
 // allow it.
 func (h *Handler) start(ctx context.Context, mj journey.ManifestJourney, email string, ev touchpoint.Event) error {
-	log := h.Log.With("journey", mj.Journey, "profile", mail.AddressHash(email), "event_id", ev.ID)
+	log := h.Log.With("journey", mj.Journey, "profile", profile.AddressHash(email), "event_id", ev.ID)
 	in := journey.ExecutionInput{Journey: mj.Journey, ProfileKey: email, Trigger: ev}
 	doc, err := toEngineJSON(in)
 	if err != nil {

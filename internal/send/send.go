@@ -131,7 +131,7 @@ func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.S
 func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
 	email := profile.NormalizeEmail(in.ProfileKey)
 	now := h.Now().UTC()
-	log := h.Log.With("journey", in.Journey, "step", in.Step, "execution", in.Execution, "profile", mail.AddressHash(email))
+	log := h.Log.With("journey", in.Journey, "step", in.Step, "execution", in.Execution, "profile", profile.AddressHash(email))
 	msgKey := key(MessagePK(in.Execution), MessageSK(in.Step))
 
 	// 1. This step may already have been attempted.

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/parcours/parcours/internal/journey"
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -27,7 +26,7 @@ func (h *Handler) resolveWait(ctx context.Context, in journey.SendRequest) (jour
 	email := profile.NormalizeEmail(in.ProfileKey)
 	v, err := h.Profiles.GetView(ctx, email)
 	if err != nil && !errors.Is(err, profile.ErrNotFound) {
-		h.Log.ErrorContext(ctx, "send: resolve wait failed", "profile", mail.AddressHash(email), "err", err)
+		h.Log.ErrorContext(ctx, "send: resolve wait failed", "profile", profile.AddressHash(email), "err", err)
 		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrRetryable, Message: fmt.Sprintf("resolve wait: %v", err)}
 	}
 	at := NextTimeOfDay(h.Now(), minutes, location(v, h.Config.ShopLocation))

@@ -1,11 +1,9 @@
 package unsubscribe
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -61,7 +58,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		h.Log.WarnContext(ctx, "unsubscribe: bad token", "method", method)
 		return h.page(http.StatusBadRequest, TextBadLink, ""), nil
 	}
-	log := h.Log.With("profile", mail.AddressHash(email), "token_issued_at", issued)
+	log := h.Log.With("profile", profile.AddressHash(email), "token_issued_at", issued)
 
 	if method == http.MethodGet {
 		return h.page(http.StatusOK, TextConfirm, "?t="+url.QueryEscape(token)), nil
@@ -99,25 +96,46 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	return h.page(http.StatusOK, TextDone, ""), nil
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// htmlEscaper escapes exactly as html/template does in text and
+// quoted-attribute contexts (its htmlReplacementTable).
+var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// renderPage renders the unsubscribe page. It is built by hand rather than
+// with html/template: the page has three values, each in a text or
+// quoted-attribute context, and linking html/template costs the function
+// megabytes (text/template's reflective method calls keep every exported
+// method of the AWS SDK alive). action is always "?t=" + url.QueryEscape(token),
+// which html/template's URL normalizer leaves as it is.
+// TestPageMatchesHTMLTemplate checks the output is byte for byte what
+// html/template made of the same page.
+func renderPage(b *strings.Builder, shop, text, action string) {
+	shop, text = htmlEscaper.Replace(shop), htmlEscaper.Replace(text)
+	b.WriteString(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{{.Shop}}</title>
+<meta name="robots" content="noindex"><title>`)
+	b.WriteString(shop)
+	b.WriteString(`</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}button{font-size:1rem;padding:.6rem 1.2rem}</style>
 </head><body>
-<p>{{.Shop}}</p>
-<h1>{{.Text}}</h1>
-{{- if .Action}}
-<form method="post" action="{{.Action}}">
+<p>`)
+	b.WriteString(shop)
+	b.WriteString("</p>\n<h1>")
+	b.WriteString(text)
+	b.WriteString("</h1>")
+	if action != "" {
+		b.WriteString("\n<form method=\"post\" action=\"")
+		b.WriteString(htmlEscaper.Replace(action))
+		b.WriteString(`">
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit">Unsubscribe</button>
-</form>
-{{- end}}
-</body></html>
-`))
+</form>`)
+	}
+	b.WriteString("\n</body></html>\n")
+}
 
 func (h *Handler) page(status int, text, action string) events.APIGatewayV2HTTPResponse {
-	var b bytes.Buffer
-	_ = pageTmpl.Execute(&b, struct{ Shop, Text, Action string }{h.Shop, text, action})
+	var b strings.Builder
+	renderPage(&b, h.Shop, text, action)
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers: map[string]string{
