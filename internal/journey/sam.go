@@ -3,7 +3,6 @@ package journey
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -169,8 +168,8 @@ func Generated(doc string) []bool {
 	return out
 }
 
-// RegionBody returns the current body of region name in doc (unindented
-// lines as written), or false.
+// RegionBody returns the current body of region name in doc (its lines
+// as written, indented), or false.
 func RegionBody(doc, name string) (string, bool) {
 	ms := regionLine.FindAllStringIndex(doc, -1)
 	for i, m := range ms {
@@ -181,7 +180,7 @@ func RegionBody(doc, name string) (string, bool) {
 	return "", false
 }
 
-// StateMachineName is the deployed name of a journey's state machine:
+// stateMachineName is the deployed name of a journey's state machine:
 // <stack>-<journey>, so the Step Functions console lists them together.
 func stateMachineName(j *Journey) string { return "${AWS::StackName}-" + j.Name }
 
@@ -350,17 +349,6 @@ func samOutputs(js []*Journey) string {
 `, LogicalID(j.Name), j.Name, Alias)
 	}
 	return b.String()
-}
-
-// JourneyNames lists what names a journey in template.yaml: its name and
-// its state machine's logical id (longest first, for matching).
-func JourneyNames(js []*Journey) []string {
-	var out []string
-	for _, j := range js {
-		out = append(out, j.Name, LogicalID(j.Name))
-	}
-	sort.Slice(out, func(a, b int) bool { return len(out[a]) > len(out[b]) })
-	return out
 }
 
 // ReplaceRegion replaces the lines between begin and end (exclusive) in doc
