@@ -16,8 +16,10 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// A small bounded run: every check of `make loadtest` on 2,000 webhooks,
-// without and with faults.
+// A small bounded run: every check of `make loadtest`, on 600 webhooks
+// (the embedded DynamoDB copies the table on every transaction, so time
+// grows with the square of the count; docs/reliability.md has the
+// numbers), without and with faults.
 func TestSmallRun(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
@@ -25,7 +27,7 @@ func TestSmallRun(t *testing.T) {
 	}{{"no faults", 0}, {"faults 5%", 0.05}} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := loadtest.Run(context.Background(), loadtest.Config{
-				Dir: repoRoot(t), Webhooks: 2000, Profiles: 200, Concurrency: 16, Duplicates: 0.10, Suppressed: 0.05, Seed: 1, Faults: tt.faults,
+				Dir: repoRoot(t), Webhooks: 600, Profiles: 60, Concurrency: 16, Duplicates: 0.10, Suppressed: 0.05, Seed: 1, Faults: tt.faults,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -36,14 +38,14 @@ func TestSmallRun(t *testing.T) {
 				n := min(len(r.Problems), 20)
 				t.Fatalf("%d problems:\n%s", len(r.Problems), strings.Join(r.Problems[:n], "\n"))
 			}
-			if r.Answers["stored"] != r.Unique || r.Events != r.Unique {
-				t.Errorf("stored %d, events %d, want %d", r.Answers["stored"], r.Events, r.Unique)
+			if r.Answers["stored"] != r.Unique || r.Events != r.Unique || r.Duplicates != 60 {
+				t.Errorf("stored %d, events %d, want %d; %d duplicates, want 60", r.Answers["stored"], r.Events, r.Unique, r.Duplicates)
 			}
-			if r.Executions == 0 || r.Emails == 0 {
-				t.Errorf("%d executions, %d emails: the workload must start journeys and send", r.Executions, r.Emails)
+			if r.Executions == 0 || r.Executions != r.ExpectedExecutions || r.Emails == 0 {
+				t.Errorf("%d executions (want %d), %d emails: the workload must start journeys and send", r.Executions, r.ExpectedExecutions, r.Emails)
 			}
-			if tt.faults > 0 && len(r.Faults) == 0 {
-				t.Error("no fault was injected")
+			if tt.faults > 0 && (len(r.Faults) == 0 || r.Retried == 0) {
+				t.Errorf("faults %v, %d deliveries retried: the faults must reach the shop", r.Faults, r.Retried)
 			}
 		})
 	}

@@ -100,9 +100,10 @@ func Generate(seed int64, webhooks, profiles int, dupRate, suppressedShare float
 	for i := range profiles {
 		w.Profiles = append(w.Profiles, fmt.Sprintf("lt-%05d@load.example", i))
 	}
-	for i, p := range w.Profiles {
-		if float64(i%1000) < suppressedShare*1000 {
-			w.Suppressed[p] = true
+	if suppressedShare > 0 {
+		every := max(1, int(1/suppressedShare+0.5))
+		for i := every / 2; i < len(w.Profiles); i += every {
+			w.Suppressed[w.Profiles[i]] = true
 		}
 	}
 	// Unique times: a permutation of 40-second slots over the last ~30
