@@ -19,7 +19,7 @@ import (
 
 	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/send"
@@ -167,7 +167,7 @@ func TestSendUnits(t *testing.T) {
 		DB: meter, Profiles: profile.NewStore(meter, table), Renderer: mail.Renderer{FS: journeys.FS}, Signer: signer,
 		SES: sesv2.New(sesv2.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("t", "t", ""), BaseEndpoint: aws.String(ses.URL), RetryMaxAttempts: 1}),
 		Config: send.Config{Table: table, From: "Shop <hello@shop.example>", ConfigurationSet: "parcours", UnsubscribeURL: "https://shop.example/unsubscribe",
-			Shop: journey.Shop{Name: "Shop", URL: "https://shop.example"}, ShopTimezone: "UTC", ShopLocation: time.UTC,
+			Shop: mail.Shop{Name: "Shop", URL: "https://shop.example"}, ShopTimezone: "UTC", ShopLocation: time.UTC,
 			FrequencyCap: send.DefaultFrequencyCap, QuietHours: send.DefaultQuietHours, MessageTTL: send.DefaultMessageTTL},
 		Metrics: emf.New(io.Discard, func() time.Time { return now }),
 		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
@@ -180,8 +180,8 @@ func TestSendUnits(t *testing.T) {
 	}
 	trigger := touchpoint.Event{ID: "ev1", Source: "shopify", Type: touchpoint.CheckoutStarted, Email: "ana@example.com", OccurredAt: noon,
 		Checkout: &touchpoint.Checkout{ID: "c1", Currency: "EUR", Total: "129.90", RecoveryURL: "https://shop.example/r", LineItems: []touchpoint.LineItem{{Title: "Shirt", Quantity: 1, Price: "129.90"}}}}
-	req := journey.SendRequest{Journey: "abandoned-cart", Step: "cart-reminder-1", Template: "cart-reminder-1", Subject: "Hi",
-		Policy: journey.Policy{Consent: journey.ConsentSubscribed, FrequencyCap: true, QuietHours: true}, ProfileKey: "ana@example.com", Trigger: trigger}
+	req := contract.SendRequest{Journey: "abandoned-cart", Step: "cart-reminder-1", Template: "cart-reminder-1", Subject: "Hi",
+		Policy: contract.Policy{Consent: contract.ConsentSubscribed, FrequencyCap: true, QuietHours: true}, ProfileKey: "ana@example.com", Trigger: trigger}
 	for _, c := range []struct {
 		name   string
 		at     time.Time
@@ -189,8 +189,8 @@ func TestSendUnits(t *testing.T) {
 		status string
 		want   Units
 	}{
-		{"sent at noon", noon, "x-1", journey.StatusSent, SendSentUnits},
-		{"deferred at night (quiet hours)", noon.Add(11 * time.Hour), "x-2", journey.StatusDeferred, SendDeferredUnits},
+		{"sent at noon", noon, "x-1", contract.StatusSent, SendSentUnits},
+		{"deferred at night (quiet hours)", noon.Add(11 * time.Hour), "x-2", contract.StatusDeferred, SendDeferredUnits},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			now = c.at

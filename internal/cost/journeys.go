@@ -12,6 +12,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -103,11 +104,11 @@ type scenario struct {
 	order   profile.OrderView
 	seed    int64
 	// reply answers the n-th send invocation (1-based) of attempt.
-	reply func(n, attempt int, enteredAt time.Time) (journey.SendResponse, error)
+	reply func(n, attempt int, enteredAt time.Time) (contract.SendResponse, error)
 }
 
-func sendAlways(n, attempt int, _ time.Time) (journey.SendResponse, error) {
-	return journey.SendResponse{Status: journey.StatusSent}, nil
+func sendAlways(n, attempt int, _ time.Time) (contract.SendResponse, error) {
+	return contract.SendResponse{Status: contract.StatusSent}, nil
 }
 
 // Simulate runs a compiled journey's scenarios on the ASL engine.
@@ -159,11 +160,11 @@ func Simulate(ctx context.Context, j *journey.Journey, sm *asl.StateMachine) (Jo
 
 	def := worst
 	def.name = "worst, first send deferred once"
-	def.reply = func(n, attempt int, at time.Time) (journey.SendResponse, error) {
+	def.reply = func(n, attempt int, at time.Time) (contract.SendResponse, error) {
 		if n == 1 {
-			return journey.SendResponse{Status: journey.StatusDeferred, Reason: "quiet_hours", NotBefore: at.Add(time.Hour).UTC().Format(time.RFC3339)}, nil
+			return contract.SendResponse{Status: contract.StatusDeferred, Reason: "quiet_hours", NotBefore: at.Add(time.Hour).UTC().Format(time.RFC3339)}, nil
 		}
-		return journey.SendResponse{Status: journey.StatusSent}, nil
+		return contract.SendResponse{Status: contract.StatusSent}, nil
 	}
 	if jr.Deferral, err = run(ctx, sm, j, def); err != nil {
 		return jr, err
@@ -171,11 +172,11 @@ func Simulate(ctx context.Context, j *journey.Journey, sm *asl.StateMachine) (Jo
 
 	retry := worst
 	retry.name = "worst, first send fails once (Lambda.ServiceException)"
-	retry.reply = func(n, attempt int, _ time.Time) (journey.SendResponse, error) {
+	retry.reply = func(n, attempt int, _ time.Time) (contract.SendResponse, error) {
 		if n == 1 {
-			return journey.SendResponse{}, &asl.Error{Name: "Lambda.ServiceException", Cause: "simulated"}
+			return contract.SendResponse{}, &asl.Error{Name: "Lambda.ServiceException", Cause: "simulated"}
 		}
-		return journey.SendResponse{Status: journey.StatusSent}, nil
+		return contract.SendResponse{Status: contract.StatusSent}, nil
 	}
 	if jr.Retry, err = run(ctx, sm, j, retry); err != nil {
 		return jr, err
@@ -272,11 +273,11 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 			}
 			in, _ := call.Input.(map[string]any)
 			payload, _ := in["Payload"].(map[string]any)
-			if payload["action"] == journey.ActionResolveWait {
+			if payload["action"] == contract.ActionResolveWait {
 				// wait {until}: the send function answers the next moment
 				// (a day later at most); no email.
 				r.Resolves++
-				return map[string]any{"StatusCode": 200, "Payload": journey.SendResponse{ResumeAt: at.Add(24 * time.Hour).UTC().Format(time.RFC3339)}}, nil
+				return map[string]any{"StatusCode": 200, "Payload": contract.SendResponse{ResumeAt: at.Add(24 * time.Hour).UTC().Format(time.RFC3339)}}, nil
 			}
 			r.Sends++
 			out, err := sc.reply(r.Sends, call.Attempt, at)
@@ -287,10 +288,10 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 			// deferred, else now + the wait that follows the send.
 			next, _ := payload["next_wait_seconds"].(float64)
 			switch out.Status {
-			case journey.StatusSent:
+			case contract.StatusSent:
 				r.Emails++
 				out.ResumeAt = at.Add(time.Duration(next) * time.Second).UTC().Format(time.RFC3339)
-			case journey.StatusDeferred:
+			case contract.StatusDeferred:
 				r.Deferrals++
 				out.ResumeAt = out.NotBefore
 			default:
@@ -300,7 +301,7 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 		}
 		return nil, fmt.Errorf("cost: no simulation for resource %s", call.Resource)
 	})
-	in := journey.ExecutionInput{Journey: j.Name, ProfileKey: sc.profile.Email, TriggerKey: "k-1", Trigger: sc.trigger}
+	in := contract.ExecutionInput{Journey: j.Name, ProfileKey: sc.profile.Email, TriggerKey: "k-1", Trigger: sc.trigger}
 	b, err := json.Marshal(in)
 	if err != nil {
 		return r, err

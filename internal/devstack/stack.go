@@ -44,7 +44,7 @@ import (
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/fault"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/sesapi"
 	"github.com/parcours/parcours/internal/sfnapi"
@@ -114,7 +114,7 @@ type Stack struct {
 	machines  []*machine
 	functions map[string]*function
 	routes    []Route
-	manifest  journey.Manifest
+	manifest  contract.Manifest
 	notes     []string
 
 	trackMu sync.Mutex

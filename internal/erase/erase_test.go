@@ -29,7 +29,7 @@ import (
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/ingest"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/sfnapi"
@@ -86,12 +86,12 @@ func newEnv(t *testing.T) *env {
 	present := func(p string) *asl.ChoiceRule { return &asl.ChoiceRule{Variable: p, IsPresent: ptr(true)} }
 	e.router = &router.Handler{SFN: e.sfnc, DB: e.db, Table: e.table, StateMachines: arns, Now: now,
 		Metrics: emf.New(io.Discard, now), Log: log,
-		Manifest: journey.Manifest{Journeys: []journey.ManifestJourney{
-			{Journey: "welcome", Events: []touchpoint.Type{touchpoint.CustomerCreated}, TriggerKeyPath: "$.profile_key", ReEntry: journey.ReEntryNever},
+		Manifest: contract.Manifest{Journeys: []contract.ManifestJourney{
+			{Journey: "welcome", Events: []touchpoint.Type{touchpoint.CustomerCreated}, TriggerKeyPath: "$.profile_key", ReEntry: contract.ReEntryNever},
 			{Journey: "abandoned-cart", Events: []touchpoint.Type{touchpoint.CheckoutStarted, touchpoint.CartUpdated},
-				TriggerKeyPath: "$.trigger.checkout.id", Filter: present("$.trigger.checkout.id"), ReEntry: journey.ReEntryAlways},
+				TriggerKeyPath: "$.trigger.checkout.id", Filter: present("$.trigger.checkout.id"), ReEntry: contract.ReEntryAlways},
 			{Journey: "cancelled", Events: []touchpoint.Type{touchpoint.OrderCancelled},
-				TriggerKeyPath: "$.trigger.order.id", Filter: present("$.trigger.order.id"), ReEntry: journey.ReEntryAfter, ReEntrySeconds: 86400},
+				TriggerKeyPath: "$.trigger.order.id", Filter: present("$.trigger.order.id"), ReEntry: contract.ReEntryAfter, ReEntrySeconds: 86400},
 		}}}
 	t.Cleanup(func() {
 		if strings.Contains(e.logs.String(), "@") {
@@ -160,7 +160,7 @@ func (e *env) load(t *testing.T) {
 		t.Fatalf("router: %v %v", resp, err)
 	}
 	for _, x := range e.sfn.Executions() {
-		var in journey.ExecutionInput
+		var in contract.ExecutionInput
 		if err := json.Unmarshal([]byte(x.Input), &in); err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +211,7 @@ func executionsOf(t *testing.T, e *env, email string) []sfnapi.Execution {
 	t.Helper()
 	var out []sfnapi.Execution
 	for _, x := range e.sfn.Executions() {
-		var in journey.ExecutionInput
+		var in contract.ExecutionInput
 		if err := json.Unmarshal([]byte(x.Input), &in); err != nil {
 			t.Fatal(err)
 		}

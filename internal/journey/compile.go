@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -22,11 +23,7 @@ const (
 const (
 	MaxStateName     = 80
 	MaxHistoryEvents = 25000
-	// MaxDeferrals is how often the send function may defer one step of one
-	// execution before it must answer skipped (reason "deferred_too_often").
-	// The history-size check relies on it.
-	MaxDeferrals = 10
-	sendAttempts = 6 // Retry MaxAttempts on Lambda service errors and on Parcours.Retryable
+	sendAttempts     = 6 // Retry MaxAttempts on Lambda service errors and on Parcours.Retryable
 )
 
 // Names of the shared terminal states.
@@ -280,11 +277,11 @@ func (c *compiler) waitAfterSend(s *Step, pend []*pendingSend) []hole {
 	out := c.refresh([]hole{nextHole(st)}, "after "+name)
 	ch := out[0].choice
 	for _, p := range pend {
-		r := asl.ChoiceRule{Comment: deferredPrefix + "send " + p.step.ID + " again", Variable: "$.send.reply.status", StringEquals: ptr(StatusDeferred), Next: p.name}
+		r := asl.ChoiceRule{Comment: deferredPrefix + "send " + p.step.ID + " again", Variable: "$.send.reply.status", StringEquals: ptr(contract.StatusDeferred), Next: p.name}
 		if len(pend) > 1 {
 			r = asl.ChoiceRule{Comment: r.Comment, And: []asl.ChoiceRule{
 				{Variable: "$.send.step", StringEquals: ptr(p.step.ID)},
-				{Variable: "$.send.reply.status", StringEquals: ptr(StatusDeferred)},
+				{Variable: "$.send.reply.status", StringEquals: ptr(contract.StatusDeferred)},
 			}, Next: p.name}
 		}
 		ch.Choices = append(ch.Choices, r)
@@ -298,10 +295,10 @@ func (c *compiler) waitAfterSend(s *Step, pend []*pendingSend) []hole {
 func (c *compiler) unexpectedRule() asl.ChoiceRule {
 	status := "$.send.reply.status"
 	return asl.ChoiceRule{Comment: "anything but sent, skipped or deferred", Not: &asl.ChoiceRule{Or: []asl.ChoiceRule{
-		{Variable: status, StringEquals: ptr(StatusSent)},
-		{Variable: status, StringEquals: ptr(StatusSkipped)},
-		{Variable: status, StringEquals: ptr(StatusDeferred)},
-	}}, Next: c.failState(stateUnexpected, ErrSendFailed, "The send function answered neither sent, skipped nor deferred.")}
+		{Variable: status, StringEquals: ptr(contract.StatusSent)},
+		{Variable: status, StringEquals: ptr(contract.StatusSkipped)},
+		{Variable: status, StringEquals: ptr(contract.StatusDeferred)},
+	}}, Next: c.failState(stateUnexpected, contract.ErrSendFailed, "The send function answered neither sent, skipped nor deferred.")}
 }
 
 // waitUntil compiles wait {until: HH:MM}: JSONPath cannot compute the next
@@ -315,7 +312,7 @@ func (c *compiler) waitUntil(s *Step, in []hole) ([]hole, string) {
 		Parameters: map[string]any{
 			"FunctionName": SubstSend,
 			"Payload": map[string]any{
-				"action":        ActionResolveWait,
+				"action":        contract.ActionResolveWait,
 				"until":         s.Until,
 				"journey":       c.j.Name,
 				"execution.$":   "$$.Execution.Name",
@@ -425,7 +422,7 @@ func sendRetry() []asl.Retrier {
 	}, {
 		// Storage or SES failed; the send function left the step
 		// retryable (nothing sent, cap given back).
-		ErrorEquals:     []string{ErrRetryable},
+		ErrorEquals:     []string{contract.ErrRetryable},
 		IntervalSeconds: ptr(5), MaxAttempts: ptr(sendAttempts), BackoffRate: ptr(2.0), MaxDelaySeconds: ptr(300), JitterStrategy: "FULL",
 	}}
 }
@@ -458,7 +455,7 @@ func (c *compiler) send(s *Step, in []hole) *pendingSend {
 		TimeoutSeconds: ptr(120),
 		Retry:          sendRetry(),
 		Catch: []asl.Catcher{
-			{ErrorEquals: []string{ErrTemplate}, ResultPath: ptr("$.error"), Next: c.failState(stateTemplateErr, ErrTemplate, "A template failed to render; fix it and redeploy.")},
+			{ErrorEquals: []string{contract.ErrTemplate}, ResultPath: ptr("$.error"), Next: c.failState(stateTemplateErr, contract.ErrTemplate, "A template failed to render; fix it and redeploy.")},
 			{ErrorEquals: []string{"States.ALL"}, ResultPath: ptr("$.error"), Next: c.terminal(stateSendFailed, &asl.State{
 				Type: "Fail", Comment: "The send step gave up after its retries; the execution fails with the send's own error name and cause.",
 				ErrorPath: "$.error.Error", CausePath: "$.error.Cause",
@@ -478,7 +475,7 @@ func (c *compiler) sentChoice(p *pendingSend) hole {
 	notBefore := "$.send.reply.not_before"
 	ch := &asl.State{Type: "Choice", Choices: []asl.ChoiceRule{
 		{Comment: deferredPrefix + "wait for not_before, re-check, send again", And: []asl.ChoiceRule{
-			{Variable: "$.send.reply.status", StringEquals: ptr(StatusDeferred)},
+			{Variable: "$.send.reply.status", StringEquals: ptr(contract.StatusDeferred)},
 			{Variable: notBefore, IsPresent: ptr(true)},
 			{Variable: notBefore, IsTimestamp: ptr(true)},
 		}},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/mail"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -183,7 +184,7 @@ func TestTemplates(t *testing.T) {
 		}
 		s := j.Steps[1]
 		src, _ := os.ReadFile(filepath.Join(j.Dir, s.Template+".html"))
-		tm, err := ParseHTML("x", string(src))
+		tm, err := mail.ParseHTML("x", string(src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,18 +215,6 @@ func TestTemplates(t *testing.T) {
 			t.Errorf("got  %v\nwant %s", err, want)
 		}
 	})
-}
-
-func TestMoney(t *testing.T) {
-	for _, c := range []struct{ amount, cur, want string }{
-		{"129.9", "EUR", "€129.90"}, {"5", "USD", "$5.00"}, {"1200", "JPY", "¥1200"}, {"10.5", "CHF", "10.50 CHF"}, {"n/a", "EUR", "n/a EUR"},
-	} {
-		t.Run(c.amount+c.cur, func(t *testing.T) {
-			if got := money(c.amount, c.cur); got != c.want {
-				t.Errorf("money(%q, %q) = %q, want %q", c.amount, c.cur, got, c.want)
-			}
-		})
-	}
 }
 
 func must(t *testing.T, err error) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
 
@@ -42,7 +43,7 @@ func TestManifestFilter(t *testing.T) {
 		{"checkout without a recovery link does not start abandoned-cart", "abandoned-cart", noRecovery, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			b, _ := json.Marshal(ExecutionInput{Journey: c.journey, ProfileKey: c.ev.Email, TriggerKey: "c-1", Trigger: c.ev})
+			b, _ := json.Marshal(contract.ExecutionInput{Journey: c.journey, ProfileKey: c.ev.Email, TriggerKey: "c-1", Trigger: c.ev})
 			var in any
 			_ = json.Unmarshal(b, &in)
 			got, err := asl.EvalChoice(filter(c.journey), in, nil)

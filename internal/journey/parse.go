@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
 
@@ -90,8 +91,8 @@ func Parse(file string, data []byte, exists func(name string) bool) (*Journey, D
 		p.r.at(&doc, "start from one of the journeys in journeys/", "empty journey file")
 		return nil, p.r.diags
 	}
-	j := &Journey{Dir: filepath.Dir(file), File: file, ReEntry: ReEntryAlways,
-		Policy: Policy{Consent: ConsentSubscribed, FrequencyCap: true, QuietHours: true}}
+	j := &Journey{Dir: filepath.Dir(file), File: file, ReEntry: contract.ReEntryAlways,
+		Policy: contract.Policy{Consent: contract.ConsentSubscribed, FrequencyCap: true, QuietHours: true}}
 	p.j = j
 	p.journey(doc.Content[0])
 	if len(p.r.diags) > 0 {
@@ -277,7 +278,7 @@ func (p *parser) trigger(n *yaml.Node) {
 func (p *parser) reEntry(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		switch n.Value {
-		case ReEntryAlways, ReEntryNever:
+		case contract.ReEntryAlways, contract.ReEntryNever:
 			p.j.ReEntry = n.Value
 		default:
 			p.r.at(n, "use always, never, or after: <duration> (e.g. after: 14d)", "invalid re_entry %q", n.Value)
@@ -293,7 +294,7 @@ func (p *parser) reEntry(n *yaml.Node) {
 	}
 	d, ok := p.duration(m["after"])
 	if ok {
-		p.j.ReEntry, p.j.ReEntryFor = ReEntryAfter, d
+		p.j.ReEntry, p.j.ReEntryFor = contract.ReEntryAfter, d
 	}
 }
 
@@ -303,7 +304,7 @@ func (p *parser) policy(n *yaml.Node) {
 		return
 	}
 	if v := m["consent"]; v != nil {
-		if v.Value != ConsentSubscribed && v.Value != ConsentNone {
+		if v.Value != contract.ConsentSubscribed && v.Value != contract.ConsentNone {
 			p.r.at(v, "use subscribed (marketing) or none (service messages; suppression still applies)", "invalid consent %q", v.Value)
 		} else {
 			p.j.Policy.Consent = v.Value
@@ -417,7 +418,7 @@ func (p *parser) step(n *yaml.Node) *Step {
 				}
 				return nil
 			}
-			if _, err := ParseTimeOfDay(v.Value); err != nil || v.Kind != yaml.ScalarNode {
+			if _, err := contract.ParseTimeOfDay(v.Value); err != nil || v.Kind != yaml.ScalarNode {
 				p.r.at(v, "a 24-hour time of day in the profile's time zone, quoted: \"09:00\"", "invalid time of day %s", describe(v))
 				return nil
 			}

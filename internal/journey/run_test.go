@@ -16,6 +16,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/ddbtest"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -27,17 +28,19 @@ type world struct {
 	t      *testing.T
 	db     *dynamodb.Client
 	table  string
-	sends  []SendRequest
+	sends  []contract.SendRequest
 	sentAt []time.Time // when each send Task was entered
 	raw    bool        // answer onSend's reply as is (no resume_at added)
 	dir    string      // journeys folder; default the repository's
 	seed   int64
-	onSend func(n int, req SendRequest) SendResponse
+	onSend func(n int, req contract.SendRequest) contract.SendResponse
 }
 
 func newWorld(t *testing.T) *world {
 	db, table := ddbtest.New(t)
-	return &world{t: t, db: db, table: table, onSend: func(int, SendRequest) SendResponse { return SendResponse{Status: StatusSent} }}
+	return &world{t: t, db: db, table: table, onSend: func(int, contract.SendRequest) contract.SendResponse {
+		return contract.SendResponse{Status: contract.StatusSent}
+	}}
 }
 
 func (w *world) putProfile(v profile.View) {
@@ -81,7 +84,7 @@ func (w *world) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 		return map[string]any{"Item": item}, nil
 	case ResourceInvoke:
 		b, _ := json.Marshal(in["Payload"])
-		var req SendRequest
+		var req contract.SendRequest
 		if err := json.Unmarshal(b, &req); err != nil {
 			return nil, fmt.Errorf("send payload: %w", err)
 		}
@@ -91,7 +94,7 @@ func (w *world) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 		res := w.onSend(len(w.sends), req)
 		if res.ResumeAt == "" && !w.raw { // as the send function answers
 			res.ResumeAt = res.NotBefore
-			if res.Status != StatusDeferred {
+			if res.Status != contract.StatusDeferred {
 				res.ResumeAt = now.Add(time.Duration(req.NextWaitSeconds) * time.Second).UTC().Format(time.RFC3339)
 			}
 		}
@@ -114,7 +117,7 @@ func (w *world) run(name string, ev touchpoint.Event, key string) *asl.Execution
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	in := ExecutionInput{Journey: name, ProfileKey: ev.Email, TriggerKey: key, Trigger: ev}
+	in := contract.ExecutionInput{Journey: name, ProfileKey: ev.Email, TriggerKey: key, Trigger: ev}
 	b, _ := json.Marshal(in)
 	var input any
 	_ = json.Unmarshal(b, &input)
@@ -174,12 +177,12 @@ func TestAbandonedCartRuns(t *testing.T) {
 	t.Run("ordered during the wait after email 1: no further email", func(t *testing.T) {
 		w := newWorld(t)
 		w.putProfile(subscriber())
-		w.onSend = func(n int, req SendRequest) SendResponse {
+		w.onSend = func(n int, req contract.SendRequest) contract.SendResponse {
 			ordered := subscriber()
 			at := start.Add(5 * time.Hour)
 			ordered.LastOrderAt, ordered.OrderCount, ordered.Frequency = &at, 1, "new"
 			w.putProfile(ordered)
-			return SendResponse{Status: StatusSent}
+			return contract.SendResponse{Status: contract.StatusSent}
 		}
 		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
 		if got := w.steps(); !slices.Equal(got, []string{"cart-reminder-1"}) {
@@ -192,11 +195,11 @@ func TestAbandonedCartRuns(t *testing.T) {
 	t.Run("deferred send waits for not_before, re-checks and sends again", func(t *testing.T) {
 		w := newWorld(t)
 		w.putProfile(subscriber())
-		w.onSend = func(n int, req SendRequest) SendResponse {
+		w.onSend = func(n int, req contract.SendRequest) contract.SendResponse {
 			if n == 1 {
-				return SendResponse{Status: StatusDeferred, Reason: "quiet_hours", NotBefore: start.Add(20 * time.Hour).Format(time.RFC3339)}
+				return contract.SendResponse{Status: contract.StatusDeferred, Reason: "quiet_hours", NotBefore: start.Add(20 * time.Hour).Format(time.RFC3339)}
 			}
-			return SendResponse{Status: StatusSent}
+			return contract.SendResponse{Status: contract.StatusSent}
 		}
 		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
 		if got, want := w.steps(), []string{"cart-reminder-1", "cart-reminder-1", "cart-reminder-2", "cart-reminder-3"}; !slices.Equal(got, want) {
@@ -221,12 +224,12 @@ func TestAbandonedCartRuns(t *testing.T) {
 	t.Run("an order placed during a deferral ends the journey", func(t *testing.T) {
 		w := newWorld(t)
 		w.putProfile(subscriber())
-		w.onSend = func(n int, req SendRequest) SendResponse {
+		w.onSend = func(n int, req contract.SendRequest) contract.SendResponse {
 			ordered := subscriber()
 			at := start.Add(6 * time.Hour)
 			ordered.LastOrderAt, ordered.OrderCount = &at, 1
 			w.putProfile(ordered)
-			return SendResponse{Status: StatusDeferred, Reason: "frequency_cap", NotBefore: start.Add(10 * time.Hour).Format(time.RFC3339)}
+			return contract.SendResponse{Status: contract.StatusDeferred, Reason: "frequency_cap", NotBefore: start.Add(10 * time.Hour).Format(time.RFC3339)}
 		}
 		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
 		if names := x.StateNames(); len(w.sends) != 1 || names[len(names)-1] != "Exit: Ordered since start" {
@@ -236,24 +239,24 @@ func TestAbandonedCartRuns(t *testing.T) {
 	t.Run("deferred every time: bounded by the send function's skip", func(t *testing.T) {
 		w := newWorld(t)
 		w.putProfile(subscriber())
-		w.onSend = func(n int, req SendRequest) SendResponse {
-			if n <= MaxDeferrals {
-				return SendResponse{Status: StatusDeferred, Reason: "quiet_hours", NotBefore: start.Add(time.Duration(4+n) * time.Hour).Format(time.RFC3339)}
+		w.onSend = func(n int, req contract.SendRequest) contract.SendResponse {
+			if n <= contract.MaxDeferrals {
+				return contract.SendResponse{Status: contract.StatusDeferred, Reason: "quiet_hours", NotBefore: start.Add(time.Duration(4+n) * time.Hour).Format(time.RFC3339)}
 			}
-			return SendResponse{Status: StatusSkipped, Reason: "deferred_too_often"}
+			return contract.SendResponse{Status: contract.StatusSkipped, Reason: "deferred_too_often"}
 		}
 		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
-		if x.Status != asl.StatusSucceeded || len(w.sends) != MaxDeferrals+3 {
-			t.Errorf("status %s, %d sends, want %d", x.Status, len(w.sends), MaxDeferrals+3)
+		if x.Status != asl.StatusSucceeded || len(w.sends) != contract.MaxDeferrals+3 {
+			t.Errorf("status %s, %d sends, want %d", x.Status, len(w.sends), contract.MaxDeferrals+3)
 		}
 	})
 	t.Run("an unexpected reply fails the execution visibly", func(t *testing.T) {
 		w := newWorld(t)
 		w.putProfile(subscriber())
-		w.onSend = func(int, SendRequest) SendResponse { return SendResponse{Status: "maybe"} }
+		w.onSend = func(int, contract.SendRequest) contract.SendResponse { return contract.SendResponse{Status: "maybe"} }
 		x := w.run("abandoned-cart", cartEvent("59.90"), "c-1")
-		if x.Status != asl.StatusFailed || x.Error != ErrSendFailed || len(w.sends) != 1 {
-			t.Errorf("status %s error %q after %d sends, want FAILED %s after 1", x.Status, x.Error, len(w.sends), ErrSendFailed)
+		if x.Status != asl.StatusFailed || x.Error != contract.ErrSendFailed || len(w.sends) != 1 {
+			t.Errorf("status %s error %q after %d sends, want FAILED %s after 1", x.Status, x.Error, len(w.sends), contract.ErrSendFailed)
 		}
 	})
 	t.Run("a reply without resume_at fails the execution visibly", func(t *testing.T) {
@@ -318,7 +321,7 @@ func TestShippedJourneysRun(t *testing.T) {
 		ev                 touchpoint.Event
 		profile            func(v *profile.View)
 		order              *profile.OrderView
-		onSend             func(w *world) func(int, SendRequest) SendResponse
+		onSend             func(w *world) func(int, contract.SendRequest) contract.SendResponse
 		sends              []string
 		end                string
 		transitions        int
@@ -338,24 +341,24 @@ func TestShippedJourneysRun(t *testing.T) {
 			order: ptr(orderView("refunded")), end: "Exit: Order refunded or cancelled"},
 		{name: "review-request: reviewed after the first email", journey: "review-request", key: "1001", ev: order(touchpoint.OrderDelivered),
 			order: ptr(orderView("fulfilled")),
-			onSend: func(w *world) func(int, SendRequest) SendResponse {
-				return func(int, SendRequest) SendResponse {
+			onSend: func(w *world) func(int, contract.SendRequest) contract.SendResponse {
+				return func(int, contract.SendRequest) contract.SendResponse {
 					o := orderView("fulfilled")
 					o.ReviewedAt = at(15 * 24 * time.Hour)
 					w.putOrder(o)
-					return SendResponse{Status: StatusSent}
+					return contract.SendResponse{Status: contract.StatusSent}
 				}
 			},
 			sends: []string{"review-request-1"}, end: "Exit: Order reviewed"},
 		{name: "welcome: three emails", journey: "welcome", key: "ada@example.com", ev: signup,
 			sends: []string{"welcome-1", "welcome-2", "welcome-3"}, end: "Done", transitions: 13},
 		{name: "welcome: unsubscribed after the first email", journey: "welcome", key: "ada@example.com", ev: signup,
-			onSend: func(w *world) func(int, SendRequest) SendResponse {
-				return func(int, SendRequest) SendResponse {
+			onSend: func(w *world) func(int, contract.SendRequest) contract.SendResponse {
+				return func(int, contract.SendRequest) contract.SendResponse {
 					p := subscriber()
 					p.Subscribed = false
 					w.putProfile(p)
-					return SendResponse{Status: StatusSent}
+					return contract.SendResponse{Status: contract.StatusSent}
 				}
 			},
 			sends: []string{"welcome-1"}, end: "Exit: Unsubscribed"},

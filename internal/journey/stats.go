@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/journey/contract"
 )
 
 // Edge is one transition of a compiled state machine.
@@ -44,7 +45,7 @@ type Stats struct {
 	Transitions int // state transitions on the longest path
 	Emails      int // send steps on that path
 	// MaxHistoryEvents bounds the execution's history events with every
-	// Retry exhausted and every send deferred MaxDeferrals times.
+	// Retry exhausted and every send deferred contract.MaxDeferrals times.
 	MaxHistoryEvents int
 	LongestWait      time.Duration // sum of the waits on the path with the most waiting
 }
@@ -78,7 +79,7 @@ func Measure(sm *asl.StateMachine) Stats {
 		self := best{transitions: 1, events: historyEvents(sm, n)}
 		if isSendTask(st) {
 			self.emails = 1
-			self.events += MaxDeferrals * loopEvents(sm, n)
+			self.events += contract.MaxDeferrals * loopEvents(sm, n)
 		}
 		if st.Type == "Wait" && st.Seconds != nil {
 			self.wait = time.Duration(*st.Seconds) * time.Second
@@ -87,7 +88,7 @@ func Measure(sm *asl.StateMachine) Stats {
 		// takes its resume_at); wait {until} is at most a day.
 		if p := payload(st); p != nil && isSendTask(st) {
 			self.wait = time.Duration(intValue(p["next_wait_seconds"])) * time.Second
-		} else if p != nil && p["action"] == ActionResolveWait {
+		} else if p != nil && p["action"] == contract.ActionResolveWait {
 			self.wait = 24 * time.Hour
 		}
 		var next best
@@ -218,6 +219,6 @@ func (p *parser) check(stepsLine, stepsCol int) {
 		p.r.atLC(stepsLine, stepsCol, "a STANDARD execution lasts at most one year; shorten the waits or split the journey", "the waits on the longest path add up to %s, over one year", formatDuration(st.LongestWait))
 	}
 	if st.MaxHistoryEvents > MaxHistoryEvents {
-		p.r.atLC(stepsLine, stepsCol, fmt.Sprintf("an execution's history holds at most %d events; split the journey into two", MaxHistoryEvents), "an execution could record %d history events (with retries and %d deferrals per send)", st.MaxHistoryEvents, MaxDeferrals)
+		p.r.atLC(stepsLine, stepsCol, fmt.Sprintf("an execution's history holds at most %d events; split the journey into two", MaxHistoryEvents), "an execution could record %d history events (with retries and %d deferrals per send)", st.MaxHistoryEvents, contract.MaxDeferrals)
 	}
 }

@@ -1,3 +1,9 @@
+// Package mail renders journey emails from their templates: the template
+// data and functions (TemplateData, Funcs) that both the send function and
+// the journey compiler's template checks use, and the Renderer. Only the send
+// function links it: html/template and text/template make the Go linker
+// keep every exported method reachable through an interface, which costs a
+// Lambda megabytes.
 package mail
 
 import (
@@ -5,8 +11,6 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-
-	"github.com/parcours/parcours/internal/journey"
 )
 
 // Rendered is one email's content.
@@ -15,7 +19,7 @@ type Rendered struct {
 }
 
 // RenderError is a template that failed to read, parse or execute. The send
-// function reports it under journey.ErrTemplate, so the state machine can
+// function reports it under contract.ErrTemplate, so the state machine can
 // match it.
 type RenderError struct {
 	Template string // e.g. "abandoned-cart/cart-reminder-1.html"
@@ -28,8 +32,9 @@ func (e *RenderError) Unwrap() error { return e.Err }
 // Renderer renders the templates of every journey from one file system
 // laid out as <journey>/<template>.html and <journey>/<template>.txt (the
 // journeys folder, embedded by package journeys). The data and functions
-// are the compiler's (journey.TemplateData, journey.Funcs), documented in
-// docs/journeys.md, so what `parcours validate` checks is what is sent.
+// (TemplateData, Funcs) are the ones the journey compiler checks templates
+// with, documented in docs/journeys.md, so what `parcours validate` checks
+// is what is sent.
 type Renderer struct {
 	FS fs.FS
 }
@@ -37,10 +42,10 @@ type Renderer struct {
 // Render renders a send step: the subject and the text part with
 // text/template, the HTML part with html/template (contextual escaping).
 // A missing field is an error, never "<no value>".
-func (r Renderer) Render(journeyName, tmpl, subject string, d journey.TemplateData) (Rendered, error) {
+func (r Renderer) Render(journeyName, tmpl, subject string, d TemplateData) (Rendered, error) {
 	var out Rendered
 	var b bytes.Buffer
-	st, err := journey.ParseText(journeyName+"/subject", subject)
+	st, err := ParseText(journeyName+"/subject", subject)
 	if err == nil {
 		err = st.Execute(&b, d)
 	}
@@ -55,7 +60,7 @@ func (r Renderer) Render(journeyName, tmpl, subject string, d journey.TemplateDa
 		return Rendered{}, &RenderError{Template: base + ".txt", Err: err}
 	}
 	b.Reset()
-	tt, err := journey.ParseText(base+".txt", string(src))
+	tt, err := ParseText(base+".txt", string(src))
 	if err == nil {
 		err = tt.Execute(&b, d)
 	}
@@ -68,7 +73,7 @@ func (r Renderer) Render(journeyName, tmpl, subject string, d journey.TemplateDa
 		return Rendered{}, &RenderError{Template: base + ".html", Err: err}
 	}
 	b.Reset()
-	ht, err := journey.ParseHTML(base+".html", string(src))
+	ht, err := ParseHTML(base+".html", string(src))
 	if err == nil {
 		err = ht.Execute(&b, d)
 	}

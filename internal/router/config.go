@@ -7,19 +7,19 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 )
 
 // LoadManifest reads the compiler's trigger manifest (statemachines.FS,
 // statemachines.Triggers).
-func LoadManifest(fsys fs.FS, name string) (journey.Manifest, error) {
+func LoadManifest(fsys fs.FS, name string) (contract.Manifest, error) {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return journey.Manifest{}, fmt.Errorf("read trigger manifest: %w", err)
+		return contract.Manifest{}, fmt.Errorf("read trigger manifest: %w", err)
 	}
-	var m journey.Manifest
+	var m contract.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return journey.Manifest{}, fmt.Errorf("decode trigger manifest %s: %w", name, err)
+		return contract.Manifest{}, fmt.Errorf("decode trigger manifest %s: %w", name, err)
 	}
 	return m, nil
 }
@@ -30,7 +30,7 @@ func LoadManifest(fsys fs.FS, name string) (journey.Manifest, error) {
 // keep it while they run). A journey without an ARN, an ARN for an unknown
 // journey, or a malformed pair is an error: the router refuses to start
 // rather than drop events.
-func ParseStateMachineARNs(s string, m journey.Manifest) (map[string]string, error) {
+func ParseStateMachineARNs(s string, m contract.Manifest) (map[string]string, error) {
 	out := map[string]string{}
 	for _, pair := range strings.Split(s, ",") {
 		pair = strings.TrimSpace(pair)
@@ -75,7 +75,7 @@ type Config struct {
 
 // ConfigFromEnv reads TABLE_NAME and STATE_MACHINE_ARNS (checked against
 // the manifest) with getenv (os.Getenv in main).
-func ConfigFromEnv(getenv func(string) string, m journey.Manifest) (Config, error) {
+func ConfigFromEnv(getenv func(string) string, m contract.Manifest) (Config, error) {
 	c := Config{Table: getenv("TABLE_NAME")}
 	if c.Table == "" {
 		return Config{}, fmt.Errorf("missing environment variable TABLE_NAME")

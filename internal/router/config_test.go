@@ -8,14 +8,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/touchpoint"
 	"github.com/parcours/parcours/statemachines"
 )
 
 func TestParseStateMachineARNs(t *testing.T) {
-	m := journey.Manifest{Journeys: []journey.ManifestJourney{{Journey: "a"}, {Journey: "b"}}}
+	m := contract.Manifest{Journeys: []contract.ManifestJourney{{Journey: "a"}, {Journey: "b"}}}
 	got, err := router.ParseStateMachineARNs(" a=arn:aws:states:r:1:stateMachine:a:live, b=arn:aws:states:r:1:stateMachine:b:live ", m)
 	if err != nil || got["a"] != "arn:aws:states:r:1:stateMachine:a:live" || len(got) != 2 {
 		t.Fatalf("got %v %v", got, err)

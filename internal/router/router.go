@@ -26,7 +26,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -51,7 +51,7 @@ type Handler struct {
 	SFN      SFN
 	DB       DynamoDB
 	Table    string
-	Manifest journey.Manifest
+	Manifest contract.Manifest
 	// StateMachines maps a journey name to the ARN executions start on
 	// (the state machine's "live" alias).
 	StateMachines map[string]string
@@ -136,7 +136,7 @@ func (h *Handler) record(ctx context.Context, rec events.DynamoDBEventRecord) er
 	return errors.Join(failed...)
 }
 
-func triggeredBy(mj journey.ManifestJourney, t touchpoint.Type) bool {
+func triggeredBy(mj contract.ManifestJourney, t touchpoint.Type) bool {
 	for _, e := range mj.Events {
 		if e == t {
 			return true
@@ -147,9 +147,9 @@ func triggeredBy(mj journey.ManifestJourney, t touchpoint.Type) bool {
 
 // start starts one journey for one event if its filter and re-entry rule
 // allow it.
-func (h *Handler) start(ctx context.Context, mj journey.ManifestJourney, email string, ev touchpoint.Event) error {
+func (h *Handler) start(ctx context.Context, mj contract.ManifestJourney, email string, ev touchpoint.Event) error {
 	log := h.Log.With("journey", mj.Journey, "profile", profile.AddressHash(email), "event_id", ev.ID)
-	in := journey.ExecutionInput{Journey: mj.Journey, ProfileKey: email, Trigger: ev}
+	in := contract.ExecutionInput{Journey: mj.Journey, ProfileKey: email, Trigger: ev}
 	doc, err := toEngineJSON(in)
 	if err != nil {
 		return &poisonError{err.Error()}
@@ -269,7 +269,7 @@ func (h *Handler) track(ctx context.Context, journeyName, email, arn, name strin
 // It is false when the rule holds the profile back. The same trigger key
 // may always enter again: that is a retry of the same start, which
 // StartExecution's idempotency makes harmless.
-func (h *Handler) enter(ctx context.Context, mj journey.ManifestJourney, email, triggerKey, name string) (bool, error) {
+func (h *Handler) enter(ctx context.Context, mj contract.ManifestJourney, email, triggerKey, name string) (bool, error) {
 	now := h.Now().UTC()
 	item := map[string]types.AttributeValue{
 		profile.AttrPK: &types.AttributeValueMemberS{Value: profile.ProfilePK(email)},
@@ -281,8 +281,8 @@ func (h *Handler) enter(ctx context.Context, mj journey.ManifestJourney, email, 
 	values := map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: triggerKey}}
 	cond := "attribute_not_exists(pk) OR trigger_key = :k"
 	switch mj.ReEntry {
-	case journey.ReEntryNever:
-	case journey.ReEntryAfter:
+	case contract.ReEntryNever:
+	case contract.ReEntryAfter:
 		until := now.Add(time.Duration(mj.ReEntrySeconds) * time.Second).Unix()
 		item["until"] = num(until)
 		item[profile.AttrTTL] = num(until)
@@ -295,7 +295,7 @@ func (h *Handler) enter(ctx context.Context, mj journey.ManifestJourney, email, 
 		TableName: aws.String(h.Table), Item: item,
 		ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
 	}
-	if mj.ReEntry == journey.ReEntryAfter {
+	if mj.ReEntry == contract.ReEntryAfter {
 		in.ExpressionAttributeNames = map[string]string{"#until": "until"}
 	}
 	_, err := h.DB.PutItem(ctx, in)
@@ -336,7 +336,7 @@ func ExecutionName(journeyName, profileKey, triggerKey string) string {
 }
 
 // toEngineJSON turns the execution input into the ASL engine's JSON values.
-func toEngineJSON(in journey.ExecutionInput) (any, error) {
+func toEngineJSON(in contract.ExecutionInput) (any, error) {
 	b, err := json.Marshal(in)
 	if err != nil {
 		return nil, fmt.Errorf("encode execution input: %w", err)

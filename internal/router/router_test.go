@@ -26,7 +26,7 @@ import (
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/sfnapi"
@@ -41,17 +41,17 @@ func ptr[T any](v T) *T { return &v }
 
 // manifest has two journeys on checkout_started (one filtered on EUR
 // carts) and a welcome journey that a profile enters once.
-func manifest() journey.Manifest {
+func manifest() contract.Manifest {
 	key := "$.trigger.checkout.id"
 	present := asl.ChoiceRule{Variable: key, IsPresent: ptr(true)}
-	return journey.Manifest{Journeys: []journey.ManifestJourney{
+	return contract.Manifest{Journeys: []contract.ManifestJourney{
 		{Journey: "abandoned-cart", Events: []touchpoint.Type{touchpoint.CheckoutStarted, touchpoint.CheckoutUpdated},
-			TriggerKeyPath: key, Filter: &present, ReEntry: journey.ReEntryAfter, ReEntrySeconds: 7 * 24 * 3600},
+			TriggerKeyPath: key, Filter: &present, ReEntry: contract.ReEntryAfter, ReEntrySeconds: 7 * 24 * 3600},
 		{Journey: "euro-cart", Events: []touchpoint.Type{touchpoint.CheckoutStarted},
-			TriggerKeyPath: key, ReEntry: journey.ReEntryAlways, Filter: &asl.ChoiceRule{And: []asl.ChoiceRule{
+			TriggerKeyPath: key, ReEntry: contract.ReEntryAlways, Filter: &asl.ChoiceRule{And: []asl.ChoiceRule{
 				present, {Variable: "$.trigger.checkout.currency", StringEquals: ptr("EUR")}}}},
 		{Journey: "welcome", Events: []touchpoint.Type{touchpoint.CustomerCreated},
-			TriggerKeyPath: "$.profile_key", ReEntry: journey.ReEntryNever},
+			TriggerKeyPath: "$.profile_key", ReEntry: contract.ReEntryNever},
 	}}
 }
 
@@ -175,7 +175,7 @@ func TestStartsMatchingJourneys(t *testing.T) {
 	if x.Name != wantName || x.StateMachineARN != arnPrefix+"parcours-abandoned-cart:live" {
 		t.Errorf("execution %s on %s", x.Name, x.StateMachineARN)
 	}
-	var in journey.ExecutionInput
+	var in contract.ExecutionInput
 	if err := json.Unmarshal([]byte(x.Input), &in); err != nil {
 		t.Fatal(err)
 	}

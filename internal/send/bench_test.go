@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/touchpoint"
 	"github.com/parcours/parcours/journeys"
@@ -19,12 +19,12 @@ func BenchmarkSend(b *testing.B) {
 	e.h.Renderer = mail.Renderer{FS: journeys.FS}
 	e.h.Config.FrequencyCap = 0
 	e.addProfile(b, "ana@example.com", touchpoint.ConsentSubscribed, "")
-	in := journey.SendRequest{Journey: "abandoned-cart", Step: "cart-reminder-1", Template: "cart-reminder-1", Subject: "Hi {{.Profile.FirstName}}",
-		Policy: journey.Policy{Consent: journey.ConsentSubscribed, FrequencyCap: true}, ProfileKey: "ana@example.com",
+	in := contract.SendRequest{Journey: "abandoned-cart", Step: "cart-reminder-1", Template: "cart-reminder-1", Subject: "Hi {{.Profile.FirstName}}",
+		Policy: contract.Policy{Consent: contract.ConsentSubscribed, FrequencyCap: true}, ProfileKey: "ana@example.com",
 		Trigger: trigger(b, touchpoint.CheckoutStarted, "ana@example.com")}
 	for i := 0; b.Loop(); i++ {
 		in.Execution = "bench-" + strconv.Itoa(i)
-		if out, err := e.h.Handle(context.Background(), in); err != nil || out.Status != journey.StatusSent {
+		if out, err := e.h.Handle(context.Background(), in); err != nil || out.Status != contract.StatusSent {
 			b.Fatalf("%+v %v", out, err)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/unsubscribe"
 )
 
@@ -17,7 +17,7 @@ type Config struct {
 	ConfigurationSet string
 	UnsubscribeURL   string              // https://…/unsubscribe, the unsubscribe function's route
 	Signer           *unsubscribe.Signer // from UNSUBSCRIBE_SECRET
-	Shop             journey.Shop
+	Shop             mail.Shop
 	ShopTimezone     string
 	ShopLocation     *time.Location
 	FrequencyCap     time.Duration
@@ -48,7 +48,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Table: getenv("TABLE_NAME"), From: getenv("FROM_ADDRESS"), ReplyTo: getenv("REPLY_TO"),
 		ConfigurationSet: getenv("CONFIGURATION_SET"), UnsubscribeURL: getenv("UNSUBSCRIBE_URL"),
-		Shop:         journey.Shop{Name: getenv("SHOP_NAME"), URL: getenv("SHOP_URL")},
+		Shop:         mail.Shop{Name: getenv("SHOP_NAME"), URL: getenv("SHOP_URL")},
 		ShopTimezone: getenv("SHOP_TIMEZONE"),
 		FrequencyCap: DefaultFrequencyCap, QuietHours: DefaultQuietHours, MessageTTL: DefaultMessageTTL,
 	}

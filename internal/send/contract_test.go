@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/send"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -22,20 +22,20 @@ func TestResumeAt(t *testing.T) {
 	in := req("cart", "reminder", "exec-1", "ana@example.com", marketing)
 	in.NextWaitSeconds = 20 * 3600
 	out, err := e.h.Handle(context.Background(), in)
-	if err != nil || out.Status != journey.StatusSent || out.ResumeAt != "2026-03-11T08:00:00Z" {
+	if err != nil || out.Status != contract.StatusSent || out.ResumeAt != "2026-03-11T08:00:00Z" {
 		t.Errorf("sent: %+v %v, want resume_at t0+20h", out, err)
 	}
 	// The repeat of a sent step answers sent again, resuming from now.
 	e.now = e.now.Add(time.Minute)
 	out, err = e.h.Handle(context.Background(), in)
-	if err != nil || out.Status != journey.StatusSent || out.ResumeAt != "2026-03-11T08:01:00Z" {
+	if err != nil || out.Status != contract.StatusSent || out.ResumeAt != "2026-03-11T08:01:00Z" {
 		t.Errorf("repeat: %+v %v", out, err)
 	}
 	// Evening in Paris: deferred, resume_at is not_before.
 	e.now = time.Date(2026, 3, 10, 20, 30, 0, 0, time.UTC)
 	in.Execution = "exec-2"
 	out, err = e.h.Handle(context.Background(), in)
-	if err != nil || out.Status != journey.StatusDeferred || out.ResumeAt != "2026-03-11T07:00:00Z" || out.NotBefore != out.ResumeAt {
+	if err != nil || out.Status != contract.StatusDeferred || out.ResumeAt != "2026-03-11T07:00:00Z" || out.NotBefore != out.ResumeAt {
 		t.Errorf("deferred: %+v %v", out, err)
 	}
 	in.NextWaitSeconds = -1
@@ -50,7 +50,7 @@ func isNamed(err error, typ, msg string) bool {
 }
 
 // TestDeferralsAreBounded: one step of one execution is deferred at most
-// journey.MaxDeferrals times, then skipped (deferred_too_often); the
+// contract.MaxDeferrals times, then skipped (deferred_too_often); the
 // compiled journeys' history bound relies on it.
 func TestDeferralsAreBounded(t *testing.T) {
 	t.Run("the 11th deferral is a skip", func(t *testing.T) {
@@ -58,14 +58,14 @@ func TestDeferralsAreBounded(t *testing.T) {
 		e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "Europe/Paris")
 		e.now = time.Date(2026, 3, 10, 20, 30, 0, 0, time.UTC) // 21:30 in Paris
 		in := req("cart", "reminder", "exec-1", "ana@example.com", marketing)
-		for i := 1; i <= journey.MaxDeferrals; i++ {
-			if got := e.handle(t, in); got.Status != journey.StatusDeferred {
+		for i := 1; i <= contract.MaxDeferrals; i++ {
+			if got := e.handle(t, in); got.Status != contract.StatusDeferred {
 				t.Fatalf("call %d: %+v, want deferred", i, got)
 			}
 		}
 		got := e.handle(t, in)
-		if got != (journey.SendResponse{Status: journey.StatusSkipped, Reason: send.ReasonDeferredTooOften}) {
-			t.Errorf("call %d: %+v, want skipped/%s", journey.MaxDeferrals+1, got, send.ReasonDeferredTooOften)
+		if got != (contract.SendResponse{Status: contract.StatusSkipped, Reason: send.ReasonDeferredTooOften}) {
+			t.Errorf("call %d: %+v, want skipped/%s", contract.MaxDeferrals+1, got, send.ReasonDeferredTooOften)
 		}
 		item := e.item(t, send.MessagePK("exec-1"), send.MessageSK("reminder"))
 		if s(item, send.AttrStatus) != "deferred" || len(e.ses.Outbox()) != 0 {
@@ -81,7 +81,7 @@ func TestDeferralsAreBounded(t *testing.T) {
 			e.handle(t, in)
 		}
 		e.now = time.Date(2026, 3, 11, 7, 0, 0, 0, time.UTC) // 08:00 in Paris
-		if got := e.handle(t, in); got.Status != journey.StatusSent {
+		if got := e.handle(t, in); got.Status != contract.StatusSent {
 			t.Fatalf("after the window: %+v", got)
 		}
 		if item := e.item(t, send.MessagePK("exec-1"), send.MessageSK("reminder")); s(item, send.AttrStatus) != "sent" || len(e.ses.Outbox()) != 1 {
@@ -119,7 +119,7 @@ func TestNextTimeOfDay(t *testing.T) {
 		{"southern hemisphere DST ends", "2026-04-04T12:00:00Z", "09:00", "Australia/Sydney", "2026-04-04T23:00:00Z"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := journey.ParseTimeOfDay(c.until)
+			m, err := contract.ParseTimeOfDay(c.until)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,22 +143,22 @@ func TestResolveWait(t *testing.T) {
 		{"shop zone when there is no profile", "gone@example.com", "18:30", "2026-03-10T17:30:00Z"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := e.h.Handle(context.Background(), journey.SendRequest{Action: journey.ActionResolveWait, Until: c.until, ProfileKey: c.email})
-			if err != nil || out != (journey.SendResponse{ResumeAt: c.want}) {
+			out, err := e.h.Handle(context.Background(), contract.SendRequest{Action: contract.ActionResolveWait, Until: c.until, ProfileKey: c.email})
+			if err != nil || out != (contract.SendResponse{ResumeAt: c.want}) {
 				t.Errorf("got %+v %v, want resume_at %s", out, err, c.want)
 			}
 		})
 	}
 	for _, c := range []struct{ name, until, email string }{{"bad time", "9am", "ny@example.com"}, {"24:00", "24:00", "ny@example.com"}, {"no profile key", "09:00", ""}} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := e.h.Handle(context.Background(), journey.SendRequest{Action: journey.ActionResolveWait, Until: c.until, ProfileKey: c.email})
+			_, err := e.h.Handle(context.Background(), contract.SendRequest{Action: contract.ActionResolveWait, Until: c.until, ProfileKey: c.email})
 			if !isNamed(err, send.ErrBadRequest, "resolve_wait needs profile_key and until as HH:MM") {
 				t.Errorf("err = %v", err)
 			}
 		})
 	}
 	t.Run("unknown action", func(t *testing.T) {
-		_, err := e.h.Handle(context.Background(), journey.SendRequest{Action: "explode"})
+		_, err := e.h.Handle(context.Background(), contract.SendRequest{Action: "explode"})
 		if !isNamed(err, send.ErrBadRequest, `unknown action "explode"`) {
 			t.Errorf("err = %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/touchpoint"
 	"github.com/parcours/parcours/journeys"
@@ -91,13 +92,13 @@ func TestGoldenRenders(t *testing.T) {
 			t.Run(j.Name+"/"+st.ID, func(t *testing.T) {
 				e := newEnv(t)
 				e.h.Renderer = mail.Renderer{FS: journeys.FS}
-				e.h.Config.Shop = journey.Shop{Name: "Maison Lin", URL: "https://maison-lin.example"}
+				e.h.Config.Shop = mail.Shop{Name: "Maison Lin", URL: "https://maison-lin.example"}
 				e.now = goldenAt
 				const email = "ana.martin@example.com"
 				e.addProfile(t, email, touchpoint.ConsentSubscribed, "Europe/Paris")
-				in := journey.SendRequest{Journey: j.Name, Step: st.ID, Template: st.Template, Subject: st.Subject, Data: st.Data,
+				in := contract.SendRequest{Journey: j.Name, Step: st.ID, Template: st.Template, Subject: st.Subject, Data: st.Data,
 					Policy: j.Policy, Execution: j.Name + "-golden", ProfileKey: email, Trigger: trigger(t, j.Events[0], email)}
-				if got := e.handle(t, in); got.Status != journey.StatusSent {
+				if got := e.handle(t, in); got.Status != contract.StatusSent {
 					t.Fatalf("answer = %+v", got)
 				}
 				m := e.ses.Outbox()[0]

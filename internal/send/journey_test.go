@@ -18,6 +18,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
@@ -73,7 +74,7 @@ func (m *machine) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 		return map[string]any{"Item": item}, nil
 	case journey.ResourceInvoke:
 		b, _ := json.Marshal(in["Payload"])
-		var req journey.SendRequest
+		var req contract.SendRequest
 		if err := json.Unmarshal(b, &req); err != nil {
 			return nil, fmt.Errorf("send payload: %w", err)
 		}
@@ -86,7 +87,7 @@ func (m *machine) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if out.Status == journey.StatusSent {
+		if out.Status == contract.StatusSent {
 			m.sentAt = append(m.sentAt, m.clock.Now())
 		}
 		return map[string]any{"StatusCode": 200, "Payload": out}, nil
@@ -108,7 +109,7 @@ func (m *machine) run(t *testing.T, name string, ev touchpoint.Event, key string
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(journey.ExecutionInput{Journey: name, ProfileKey: ev.Email, TriggerKey: key, Trigger: ev})
+	b, _ := json.Marshal(contract.ExecutionInput{Journey: name, ProfileKey: ev.Email, TriggerKey: key, Trigger: ev})
 	var input any
 	_ = json.Unmarshal(b, &input)
 	x, err := asl.Run(context.Background(), sm, input, asl.EngineOptions{Resolver: m, Clock: m.clock, Seed: 1})
@@ -159,8 +160,8 @@ func TestSendFailuresRetry(t *testing.T) {
 		m.addProfile(t, email, touchpoint.ConsentSubscribed, "Europe/Paris")
 		m.ses.RejectNext(1000)
 		x := m.run(t, "abandoned-cart", cart(email, t0), "c-1")
-		if x.Status != asl.StatusFailed || x.Error != journey.ErrRetryable {
-			t.Fatalf("status %s error %q, want FAILED %s", x.Status, x.Error, journey.ErrRetryable)
+		if x.Status != asl.StatusFailed || x.Error != contract.ErrRetryable {
+			t.Fatalf("status %s error %q, want FAILED %s", x.Status, x.Error, contract.ErrRetryable)
 		}
 		if len(m.ses.Outbox()) != 0 {
 			t.Errorf("%d emails sent", len(m.ses.Outbox()))

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -15,7 +15,7 @@ const (
 	ReasonNoProfile  = "no_profile"
 	ReasonSuppressed = "suppressed"
 	ReasonInDoubt    = "in_doubt" // an earlier attempt of this step may have sent
-	// ReasonDeferredTooOften: the step was deferred journey.MaxDeferrals
+	// ReasonDeferredTooOften: the step was deferred contract.MaxDeferrals
 	// times already; it is given up rather than deferred again.
 	ReasonDeferredTooOften = "deferred_too_often"
 	// Consent reasons are "consent_" + the profile's consent state
@@ -31,11 +31,11 @@ const (
 // its consent policy, or "" when it may. Suppression applies whatever the
 // policy; marketing journeys (consent: subscribed, the default) also need
 // the profile's consent state to be "subscribed".
-func consentReason(v profile.View, p journey.Policy) string {
+func consentReason(v profile.View, p contract.Policy) string {
 	if v.Suppressed != nil {
 		return ReasonSuppressed
 	}
-	if p.Consent == journey.ConsentNone {
+	if p.Consent == contract.ConsentNone {
 		return ""
 	}
 	switch {

@@ -20,7 +20,7 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/unsubscribe"
@@ -83,35 +83,35 @@ type Handler struct {
 // refusing the message for now). The step is left retryable: nothing was
 // sent and the frequency cap was given back. A state machine retries it
 // with a Retrier on this name.
-const ErrRetryable = journey.ErrRetryable
+const ErrRetryable = contract.ErrRetryable
 
 // ErrBadRequest is the Lambda error type of a payload missing a required
 // field: a compiler bug, never retried.
-const ErrBadRequest = journey.ErrBadRequest
+const ErrBadRequest = contract.ErrBadRequest
 
 // Handle decides and, when allowed, sends. Answers are sent, skipped (with
 // a reason) or deferred (with not_before). Errors carry a stable Lambda
-// error type a state machine can match: journey.ErrTemplate for a template
+// error type a state machine can match: contract.ErrTemplate for a template
 // that does not render, ErrRetryable for storage or SES failures,
 // ErrBadRequest for an incomplete payload.
 //
 // Every answer carries resume_at, where the state machine's next Wait ends:
 // not_before when deferred, else the answer's time + next_wait_seconds.
 // The action resolve_wait answers only resume_at (see ResolveWait).
-func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
+func (h *Handler) Handle(ctx context.Context, in contract.SendRequest) (contract.SendResponse, error) {
 	switch in.Action {
-	case journey.ActionResolveWait:
+	case contract.ActionResolveWait:
 		return h.resolveWait(ctx, in)
 	case "":
 	default:
-		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest, Message: "unknown action " + strconv.Quote(in.Action)}
+		return contract.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest, Message: "unknown action " + strconv.Quote(in.Action)}
 	}
 	if in.Journey == "" || in.Step == "" || in.Execution == "" || in.ProfileKey == "" || in.Template == "" {
-		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest,
+		return contract.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest,
 			Message: "send request needs journey, step, template, execution and profile_key"}
 	}
 	if in.NextWaitSeconds < 0 {
-		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest, Message: "next_wait_seconds must not be negative"}
+		return contract.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest, Message: "next_wait_seconds must not be negative"}
 	}
 	res, err := h.handle(ctx, in)
 	var named messages.InvokeResponse_Error
@@ -121,14 +121,14 @@ func (h *Handler) Handle(ctx context.Context, in journey.SendRequest) (journey.S
 	}
 	if err == nil {
 		res.ResumeAt = res.NotBefore
-		if res.Status != journey.StatusDeferred {
+		if res.Status != contract.StatusDeferred {
 			res.ResumeAt = h.Now().UTC().Add(time.Duration(in.NextWaitSeconds) * time.Second).Format(time.RFC3339)
 		}
 	}
 	return res, err
 }
 
-func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
+func (h *Handler) handle(ctx context.Context, in contract.SendRequest) (contract.SendResponse, error) {
 	email := profile.NormalizeEmail(in.ProfileKey)
 	now := h.Now().UTC()
 	log := h.Log.With("journey", in.Journey, "step", in.Step, "execution", in.Execution, "profile", profile.AddressHash(email))
@@ -148,7 +148,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 		return h.skip(ctx, log, in, ReasonNoProfile), nil
 	}
 	if err != nil {
-		return journey.SendResponse{}, fmt.Errorf("send %s/%s: %w", in.Journey, in.Step, err)
+		return contract.SendResponse{}, fmt.Errorf("send %s/%s: %w", in.Journey, in.Step, err)
 	}
 	if r := consentReason(v, in.Policy); r != "" {
 		return h.skip(ctx, log, in, r), nil
@@ -163,12 +163,12 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 
 	// 4. Render before taking the cap: a broken template must not use it.
 	unsubURL := h.Signer.URL(h.Config.UnsubscribeURL, email, now)
-	data := journey.NewTemplateData(in, v, h.Config.Shop, unsubURL)
+	data := mail.NewTemplateData(in, v, h.Config.Shop, unsubURL)
 	msg, err := h.Renderer.Render(in.Journey, in.Template, in.Subject, data)
 	if err != nil {
 		log.ErrorContext(ctx, "send: template error", "err", err)
 		h.count("TemplateErrors", in, "")
-		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: journey.ErrTemplate, Message: err.Error()}
+		return contract.SendResponse{}, messages.InvokeResponse_Error{Type: contract.ErrTemplate, Message: err.Error()}
 	}
 
 	// 5. The shared frequency cap, taken atomically.
@@ -176,7 +176,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 	if in.Policy.FrequencyCap {
 		next, err := h.takeCap(ctx, email, holder, now)
 		if err != nil {
-			return journey.SendResponse{}, err
+			return contract.SendResponse{}, err
 		}
 		if !next.IsZero() {
 			return h.defer_(ctx, log, in, ReasonFrequencyCap, next)
@@ -186,7 +186,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 	// 6. Claim the step: one step of one execution sends at most one email.
 	claimed, err := h.claim(ctx, msgKey, in, email, now)
 	if err != nil {
-		return journey.SendResponse{}, err
+		return contract.SendResponse{}, err
 	}
 	if !claimed {
 		res, _, err := h.previous(ctx, msgKey)
@@ -198,7 +198,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 	out, err := h.SES.SendEmail(ctx, h.email(in, email, msg, unsubURL))
 	if err != nil {
 		h.release(ctx, log, msgKey, email, holder, in.Policy.FrequencyCap)
-		return journey.SendResponse{}, fmt.Errorf("send %s/%s: ses: %w", in.Journey, in.Step, err)
+		return contract.SendResponse{}, fmt.Errorf("send %s/%s: ses: %w", in.Journey, in.Step, err)
 	}
 	id := aws.ToString(out.MessageId)
 	if _, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -216,7 +216,7 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 	}
 	log.InfoContext(ctx, "send: sent", "ses_message_id", id)
 	h.count("EmailsSent", in, "")
-	return journey.SendResponse{Status: journey.StatusSent}, nil
+	return contract.SendResponse{Status: contract.StatusSent}, nil
 }
 
 // previous reads the message item of the step. done is true when the step
@@ -224,23 +224,23 @@ func (h *Handler) handle(ctx context.Context, in journey.SendRequest) (journey.S
 // sent, "skipped"/in_doubt for one whose outcome is unknown (an attempt
 // that stopped between claiming the step and recording SES's answer). A
 // failed attempt is not done: the step may try again.
-func (h *Handler) previous(ctx context.Context, k map[string]types.AttributeValue) (journey.SendResponse, bool, error) {
+func (h *Handler) previous(ctx context.Context, k map[string]types.AttributeValue) (contract.SendResponse, bool, error) {
 	out, err := h.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.Config.Table), Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return journey.SendResponse{}, false, fmt.Errorf("read message item: %w", err)
+		return contract.SendResponse{}, false, fmt.Errorf("read message item: %w", err)
 	}
 	switch attrS(out.Item, AttrStatus) {
 	case msgSent:
-		return journey.SendResponse{Status: journey.StatusSent}, true, nil
+		return contract.SendResponse{Status: contract.StatusSent}, true, nil
 	case msgSending:
-		return journey.SendResponse{Status: journey.StatusSkipped, Reason: ReasonInDoubt}, true, nil
+		return contract.SendResponse{Status: contract.StatusSkipped, Reason: ReasonInDoubt}, true, nil
 	}
-	return journey.SendResponse{}, false, nil
+	return contract.SendResponse{}, false, nil
 }
 
 // claim writes the message item in state "sending" unless another attempt
 // holds it (the item of a failed or deferred attempt may be claimed).
-func (h *Handler) claim(ctx context.Context, k map[string]types.AttributeValue, in journey.SendRequest, email string, now time.Time) (bool, error) {
+func (h *Handler) claim(ctx context.Context, k map[string]types.AttributeValue, in contract.SendRequest, email string, now time.Time) (bool, error) {
 	item := map[string]types.AttributeValue{
 		AttrStatus:            str(msgSending),
 		"journey":             str(in.Journey),
@@ -337,7 +337,7 @@ func (h *Handler) release(ctx context.Context, log *slog.Logger, msgKey map[stri
 }
 
 // email builds the SES request.
-func (h *Handler) email(in journey.SendRequest, to string, m mail.Rendered, unsubURL string) *sesv2.SendEmailInput {
+func (h *Handler) email(in contract.SendRequest, to string, m mail.Rendered, unsubURL string) *sesv2.SendEmailInput {
 	utf8 := aws.String("UTF-8")
 	out := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(h.Config.From),
@@ -367,17 +367,17 @@ func (h *Handler) email(in journey.SendRequest, to string, m mail.Rendered, unsu
 	return out
 }
 
-func (h *Handler) skip(ctx context.Context, log *slog.Logger, in journey.SendRequest, reason string) journey.SendResponse {
+func (h *Handler) skip(ctx context.Context, log *slog.Logger, in contract.SendRequest, reason string) contract.SendResponse {
 	log.InfoContext(ctx, "send: skipped", "reason", reason)
 	h.count("EmailsSkipped", in, reason)
-	return journey.SendResponse{Status: journey.StatusSkipped, Reason: reason}
+	return contract.SendResponse{Status: contract.StatusSkipped, Reason: reason}
 }
 
 // defer_ answers deferred, counting the deferral on the step's message
-// item: after journey.MaxDeferrals deferrals of one step of one execution
+// item: after contract.MaxDeferrals deferrals of one step of one execution
 // the answer is skipped (deferred_too_often), which bounds the state
 // machine's deferral loop and so its history.
-func (h *Handler) defer_(ctx context.Context, log *slog.Logger, in journey.SendRequest, reason string, next time.Time) (journey.SendResponse, error) {
+func (h *Handler) defer_(ctx context.Context, log *slog.Logger, in contract.SendRequest, reason string, next time.Time) (contract.SendResponse, error) {
 	out, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(h.Config.Table), Key: key(MessagePK(in.Execution), MessageSK(in.Step)),
 		UpdateExpression:         aws.String("SET #s = if_not_exists(#s, :deferred), #ttl = :ttl ADD #n :one"),
@@ -388,18 +388,18 @@ func (h *Handler) defer_(ctx context.Context, log *slog.Logger, in journey.SendR
 		ReturnValues: types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
-		return journey.SendResponse{}, fmt.Errorf("count deferral: %w", err)
+		return contract.SendResponse{}, fmt.Errorf("count deferral: %w", err)
 	}
-	if n, _ := strconv.Atoi(attrN(out.Attributes, AttrDeferrals)); n > journey.MaxDeferrals {
+	if n, _ := strconv.Atoi(attrN(out.Attributes, AttrDeferrals)); n > contract.MaxDeferrals {
 		return h.skip(ctx, log, in, ReasonDeferredTooOften), nil
 	}
 	nb := next.UTC().Format(time.RFC3339)
 	log.InfoContext(ctx, "send: deferred", "reason", reason, "not_before", nb)
 	h.count("EmailsDeferred", in, reason)
-	return journey.SendResponse{Status: journey.StatusDeferred, Reason: reason, NotBefore: nb}, nil
+	return contract.SendResponse{Status: contract.StatusDeferred, Reason: reason, NotBefore: nb}, nil
 }
 
-func (h *Handler) count(metric string, in journey.SendRequest, reason string) {
+func (h *Handler) count(metric string, in contract.SendRequest, reason string) {
 	h.Metrics.Count(metric, 1, map[string]string{"Journey": in.Journey, "Step": in.Step, "Reason": reason})
 }
 

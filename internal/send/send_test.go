@@ -22,7 +22,7 @@ import (
 
 	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/send"
@@ -76,7 +76,7 @@ func newEnv(t testing.TB) *env {
 		Config: send.Config{
 			Table: table, From: "Shop <hello@shop.example>", ConfigurationSet: "parcours",
 			UnsubscribeURL: "https://shop.example/unsubscribe",
-			Shop:           journey.Shop{Name: "Shop", URL: "https://shop.example"}, ShopTimezone: "Europe/Paris", ShopLocation: paris,
+			Shop:           mail.Shop{Name: "Shop", URL: "https://shop.example"}, ShopTimezone: "Europe/Paris", ShopLocation: paris,
 			FrequencyCap: send.DefaultFrequencyCap, QuietHours: send.DefaultQuietHours, MessageTTL: send.DefaultMessageTTL,
 		},
 		Metrics: emf.New(e.metrics, func() time.Time { return e.now }),
@@ -101,9 +101,9 @@ func (e *env) addProfile(t testing.TB, email, consent, tz string) {
 	}
 }
 
-func req(journeyName, step, execution, email string, p journey.Policy) journey.SendRequest {
+func req(journeyName, step, execution, email string, p contract.Policy) contract.SendRequest {
 	tmpl := map[string]string{"cart": "reminder", "winback": "hello"}[journeyName]
-	return journey.SendRequest{
+	return contract.SendRequest{
 		Journey: journeyName, Step: step, Template: tmpl, Subject: "Hello {{.Profile.FirstName}}", Policy: p,
 		Execution: execution, ProfileKey: email,
 		Trigger: touchpoint.Event{ID: "ev1", Type: touchpoint.CheckoutStarted, Email: email,
@@ -111,19 +111,19 @@ func req(journeyName, step, execution, email string, p journey.Policy) journey.S
 	}
 }
 
-var marketing = journey.Policy{Consent: journey.ConsentSubscribed, FrequencyCap: true, QuietHours: true}
+var marketing = contract.Policy{Consent: contract.ConsentSubscribed, FrequencyCap: true, QuietHours: true}
 
 // handle calls the gate, checks the resume_at contract of the answer
 // (not_before when deferred, else now + next_wait_seconds) and returns the
 // answer without resume_at, so tests compare the decision itself.
-func (e *env) handle(t *testing.T, in journey.SendRequest) journey.SendResponse {
+func (e *env) handle(t *testing.T, in contract.SendRequest) contract.SendResponse {
 	t.Helper()
 	out, err := e.h.Handle(context.Background(), in)
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
 	want := e.now.UTC().Add(time.Duration(in.NextWaitSeconds) * time.Second).Format(time.RFC3339)
-	if out.Status == journey.StatusDeferred {
+	if out.Status == contract.StatusDeferred {
 		want = out.NotBefore
 	}
 	if out.ResumeAt != want {
@@ -151,24 +151,24 @@ func s(item map[string]types.AttributeValue, n string) string {
 }
 
 func TestConsentAndSuppression(t *testing.T) {
-	none := journey.Policy{Consent: journey.ConsentNone}
+	none := contract.Policy{Consent: contract.ConsentNone}
 	tests := []struct {
 		name     string
 		consent  string
 		suppress string
 		noProf   bool
-		policy   journey.Policy
-		want     journey.SendResponse
+		policy   contract.Policy
+		want     contract.SendResponse
 	}{
-		{"subscribed", touchpoint.ConsentSubscribed, "", false, marketing, journey.SendResponse{Status: "sent"}},
-		{"unsubscribed", touchpoint.ConsentUnsubscribed, "", false, marketing, journey.SendResponse{Status: "skipped", Reason: "consent_unsubscribed"}},
-		{"not subscribed", touchpoint.ConsentNotSubscribed, "", false, marketing, journey.SendResponse{Status: "skipped", Reason: "consent_not_subscribed"}},
-		{"pending double opt-in", touchpoint.ConsentPending, "", false, marketing, journey.SendResponse{Status: "skipped", Reason: "consent_pending"}},
-		{"no consent known", "", "", false, marketing, journey.SendResponse{Status: "skipped", Reason: "consent_unknown"}},
-		{"service message to not subscribed", touchpoint.ConsentNotSubscribed, "", false, none, journey.SendResponse{Status: "sent"}},
-		{"suppressed bounce", touchpoint.ConsentSubscribed, "bounce", false, marketing, journey.SendResponse{Status: "skipped", Reason: "suppressed"}},
-		{"suppressed service message", touchpoint.ConsentSubscribed, "complaint", false, none, journey.SendResponse{Status: "skipped", Reason: "suppressed"}},
-		{"no profile", "", "", true, marketing, journey.SendResponse{Status: "skipped", Reason: "no_profile"}},
+		{"subscribed", touchpoint.ConsentSubscribed, "", false, marketing, contract.SendResponse{Status: "sent"}},
+		{"unsubscribed", touchpoint.ConsentUnsubscribed, "", false, marketing, contract.SendResponse{Status: "skipped", Reason: "consent_unsubscribed"}},
+		{"not subscribed", touchpoint.ConsentNotSubscribed, "", false, marketing, contract.SendResponse{Status: "skipped", Reason: "consent_not_subscribed"}},
+		{"pending double opt-in", touchpoint.ConsentPending, "", false, marketing, contract.SendResponse{Status: "skipped", Reason: "consent_pending"}},
+		{"no consent known", "", "", false, marketing, contract.SendResponse{Status: "skipped", Reason: "consent_unknown"}},
+		{"service message to not subscribed", touchpoint.ConsentNotSubscribed, "", false, none, contract.SendResponse{Status: "sent"}},
+		{"suppressed bounce", touchpoint.ConsentSubscribed, "bounce", false, marketing, contract.SendResponse{Status: "skipped", Reason: "suppressed"}},
+		{"suppressed service message", touchpoint.ConsentSubscribed, "complaint", false, none, contract.SendResponse{Status: "skipped", Reason: "suppressed"}},
+		{"no profile", "", "", true, marketing, contract.SendResponse{Status: "skipped", Reason: "no_profile"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,7 +295,7 @@ func TestInDoubtStepIsNotResent(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := e.handle(t, req("cart", "reminder", "exec-1", "ana@example.com", marketing))
-	if got != (journey.SendResponse{Status: "skipped", Reason: "in_doubt"}) || len(e.ses.Outbox()) != 0 {
+	if got != (contract.SendResponse{Status: "skipped", Reason: "in_doubt"}) || len(e.ses.Outbox()) != 0 {
 		t.Errorf("answer %+v, outbox %d", got, len(e.ses.Outbox()))
 	}
 }
@@ -309,12 +309,12 @@ func TestFrequencyCapAcrossJourneys(t *testing.T) {
 	e.now = t0.Add(time.Hour)
 	second := req("winback", "hello", "winback-exec", "ana@example.com", marketing)
 	got := e.handle(t, second)
-	want := journey.SendResponse{Status: "deferred", Reason: "frequency_cap", NotBefore: t0.Add(16 * time.Hour).Format(time.RFC3339)}
+	want := contract.SendResponse{Status: "deferred", Reason: "frequency_cap", NotBefore: t0.Add(16 * time.Hour).Format(time.RFC3339)}
 	if got != want {
 		t.Fatalf("second journey = %+v, want %+v", got, want)
 	}
 	// A journey outside the cap (service message) is not held back.
-	service := req("winback", "receipt", "svc-exec", "ana@example.com", journey.Policy{Consent: journey.ConsentNone})
+	service := req("winback", "receipt", "svc-exec", "ana@example.com", contract.Policy{Consent: contract.ConsentNone})
 	service.Template = "hello"
 	if got := e.handle(t, service); got.Status != "sent" {
 		t.Errorf("uncapped journey = %+v", got)
@@ -342,12 +342,12 @@ func TestQuietHoursAcrossTimeZones(t *testing.T) {
 	at := time.Date(2026, 3, 10, 20, 30, 0, 0, time.UTC) // 21:30 Paris, 16:30 New York, 05:30 (11th) Tokyo
 	tests := []struct {
 		name, tz, shopTZ string
-		want             journey.SendResponse
+		want             contract.SendResponse
 	}{
-		{"Paris evening", "Europe/Paris", "UTC", journey.SendResponse{Status: "deferred", Reason: "quiet_hours", NotBefore: "2026-03-11T07:00:00Z"}},
-		{"New York afternoon", "America/New_York", "UTC", journey.SendResponse{Status: "sent"}},
-		{"shop zone when the profile has none", "", "Asia/Tokyo", journey.SendResponse{Status: "deferred", Reason: "quiet_hours", NotBefore: "2026-03-10T23:00:00Z"}},
-		{"unknown profile zone falls back to the shop", "Mars/Olympus", "America/New_York", journey.SendResponse{Status: "sent"}},
+		{"Paris evening", "Europe/Paris", "UTC", contract.SendResponse{Status: "deferred", Reason: "quiet_hours", NotBefore: "2026-03-11T07:00:00Z"}},
+		{"New York afternoon", "America/New_York", "UTC", contract.SendResponse{Status: "sent"}},
+		{"shop zone when the profile has none", "", "Asia/Tokyo", contract.SendResponse{Status: "deferred", Reason: "quiet_hours", NotBefore: "2026-03-10T23:00:00Z"}},
+		{"unknown profile zone falls back to the shop", "Mars/Olympus", "America/New_York", contract.SendResponse{Status: "sent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -363,7 +363,7 @@ func TestQuietHoursAcrossTimeZones(t *testing.T) {
 				t.Fatalf("answer = %+v, want %+v", got, tt.want)
 			}
 			// Journeys without quiet hours send at once.
-			noQuiet := req("cart", "reminder", "y", "ana@example.com", journey.Policy{Consent: journey.ConsentSubscribed})
+			noQuiet := req("cart", "reminder", "y", "ana@example.com", contract.Policy{Consent: contract.ConsentSubscribed})
 			if got := e.handle(t, noQuiet); got.Status != "sent" {
 				t.Errorf("quiet_hours: false = %+v", got)
 			}
@@ -378,22 +378,22 @@ func TestTemplateErrorIsNamed(t *testing.T) {
 	in.Template = "broken"
 	_, err := e.h.Handle(context.Background(), in)
 	var ie messages.InvokeResponse_Error
-	if !errors.As(err, &ie) || ie.Type != journey.ErrTemplate || !strings.Contains(ie.Message, "cart/broken.txt") {
-		t.Fatalf("err = %#v, want a %s naming the template", err, journey.ErrTemplate)
+	if !errors.As(err, &ie) || ie.Type != contract.ErrTemplate || !strings.Contains(ie.Message, "cart/broken.txt") {
+		t.Fatalf("err = %#v, want a %s naming the template", err, contract.ErrTemplate)
 	}
 	if len(e.ses.Outbox()) != 0 || e.item(t, "MESSAGE#exec-1", "STEP#broken") != nil || e.item(t, "PROFILE#ana@example.com", "CAP") != nil {
 		t.Error("a template error sent, claimed the step or took the cap")
 	}
 	// Missing template files are template errors too.
 	in.Template = "missing"
-	if _, err := e.h.Handle(context.Background(), in); !errors.As(err, &ie) || ie.Type != journey.ErrTemplate {
+	if _, err := e.h.Handle(context.Background(), in); !errors.As(err, &ie) || ie.Type != contract.ErrTemplate {
 		t.Errorf("missing template: err = %v", err)
 	}
 }
 
 func TestBadRequest(t *testing.T) {
 	e := newEnv(t)
-	_, err := e.h.Handle(context.Background(), journey.SendRequest{Journey: "cart"})
+	_, err := e.h.Handle(context.Background(), contract.SendRequest{Journey: "cart"})
 	var ie messages.InvokeResponse_Error
 	if !errors.As(err, &ie) || ie.Type != send.ErrBadRequest || ie.Message != "send request needs journey, step, template, execution and profile_key" {
 		t.Errorf("err = %#v", err)
@@ -421,11 +421,11 @@ func TestStorageFailureIsRetryable(t *testing.T) {
 func TestFrequencyCapRace(t *testing.T) {
 	e := newEnv(t)
 	e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "")
-	reqs := []journey.SendRequest{
+	reqs := []contract.SendRequest{
 		req("cart", "reminder", "cart-exec", "ana@example.com", marketing),
 		req("winback", "hello", "winback-exec", "ana@example.com", marketing),
 	}
-	out := make([]journey.SendResponse, len(reqs))
+	out := make([]contract.SendResponse, len(reqs))
 	errs := make([]error, len(reqs))
 	done := make(chan int)
 	for i := range reqs {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -17,20 +17,20 @@ import (
 // in the profile's time zone (else the shop's) reads Until. It reads the
 // fresh profile; a missing profile uses the shop's zone (the journey's next
 // read fails visibly anyway).
-func (h *Handler) resolveWait(ctx context.Context, in journey.SendRequest) (journey.SendResponse, error) {
-	minutes, err := journey.ParseTimeOfDay(in.Until)
+func (h *Handler) resolveWait(ctx context.Context, in contract.SendRequest) (contract.SendResponse, error) {
+	minutes, err := contract.ParseTimeOfDay(in.Until)
 	if err != nil || in.ProfileKey == "" {
-		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest,
+		return contract.SendResponse{}, messages.InvokeResponse_Error{Type: ErrBadRequest,
 			Message: "resolve_wait needs profile_key and until as HH:MM"}
 	}
 	email := profile.NormalizeEmail(in.ProfileKey)
 	v, err := h.Profiles.GetView(ctx, email)
 	if err != nil && !errors.Is(err, profile.ErrNotFound) {
 		h.Log.ErrorContext(ctx, "send: resolve wait failed", "profile", profile.AddressHash(email), "err", err)
-		return journey.SendResponse{}, messages.InvokeResponse_Error{Type: ErrRetryable, Message: fmt.Sprintf("resolve wait: %v", err)}
+		return contract.SendResponse{}, messages.InvokeResponse_Error{Type: ErrRetryable, Message: fmt.Sprintf("resolve wait: %v", err)}
 	}
 	at := NextTimeOfDay(h.Now(), minutes, location(v, h.Config.ShopLocation))
-	return journey.SendResponse{ResumeAt: at.Format(time.RFC3339)}, nil
+	return contract.SendResponse{ResumeAt: at.Format(time.RFC3339)}, nil
 }
 
 // NextTimeOfDay is the first moment at or after now when the wall clock in

@@ -9,18 +9,18 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 )
 
 // Sent are the steps the journey sent, in time order.
-func (r *Result) Sent() []string { return r.steps(journey.StatusSent, false) }
+func (r *Result) Sent() []string { return r.steps(contract.StatusSent, false) }
 
 // Deferred are the steps deferred at least once, in order of the first
 // deferral.
-func (r *Result) Deferred() []string { return r.steps(journey.StatusDeferred, false) }
+func (r *Result) Deferred() []string { return r.steps(contract.StatusDeferred, false) }
 
 // Skipped are the steps skipped, as "<step>: <reason>".
-func (r *Result) Skipped() []string { return r.steps(journey.StatusSkipped, true) }
+func (r *Result) Skipped() []string { return r.steps(contract.StatusSkipped, true) }
 
 func (r *Result) steps(status string, withReason bool) []string {
 	out := []string{}
@@ -32,7 +32,7 @@ func (r *Result) steps(status string, withReason bool) []string {
 		if withReason {
 			s += ": " + e.Reason
 		}
-		if status == journey.StatusDeferred && slices.Contains(out, s) {
+		if status == contract.StatusDeferred && slices.Contains(out, s) {
 			continue
 		}
 		out = append(out, s)
@@ -176,16 +176,16 @@ func (e Entry) text(start time.Time) string {
 	case "email":
 		s := e.Step + " " + e.Status
 		switch e.Status {
-		case journey.StatusSent:
+		case contract.StatusSent:
 			if e.Subject != "" {
 				s += fmt.Sprintf(": %q", e.Subject)
 			}
-		case journey.StatusDeferred:
+		case contract.StatusDeferred:
 			s += " (" + e.Reason + ")"
 			if t, err := time.Parse(time.RFC3339, e.NotBefore); err == nil {
 				s += " until " + signed(t.Sub(start))
 			}
-		case journey.StatusSkipped:
+		case contract.StatusSkipped:
 			s += " (" + e.Reason + ")"
 		default:
 			if e.Detail != "" {

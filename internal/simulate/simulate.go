@@ -18,7 +18,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/devstack"
-	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/touchpoint"
@@ -480,12 +480,12 @@ func (r *runner) collect(res *Result, def *definition) {
 					continue
 				}
 				step, action, rp := odef.sendStep(st.Name)
-				if step == "" || action != "" || replyOf(st.Output, rp).Status != journey.StatusSent {
+				if step == "" || action != "" || replyOf(st.Output, rp).Status != contract.StatusSent {
 					continue
 				}
 				o.Emails = append(o.Emails, step)
 				res.Timeline = append(res.Timeline, Entry{At: st.ExitedAt, Kind: "email", Journey: x.Journey, Execution: x.Name, State: st.Name,
-					Step: step, Status: journey.StatusSent, Subject: subject(x.Journey, step, st.ExitedAt)})
+					Step: step, Status: contract.StatusSent, Subject: subject(x.Journey, step, st.ExitedAt)})
 			}
 			res.Others = append(res.Others, o)
 			continue
@@ -540,7 +540,7 @@ func (r *runner) collect(res *Result, def *definition) {
 					at = st.EnteredAt
 				}
 				e.At = at
-				if e.Status == journey.StatusSent {
+				if e.Status == contract.StatusSent {
 					e.Subject = subject(x.Journey, step, at)
 				}
 			case "Succeed":
