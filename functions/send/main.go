@@ -30,8 +30,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("send: aws config: %v", err)
 	}
-	db := dynamodb.NewFromConfig(awsCfg)
-	h := &send.Handler{DB: db, Profiles: profile.NewStore(db, cfg.Table), SES: sesv2.NewFromConfig(awsCfg),
+	// The clients are handed over as method values (send.NewDynamoDBCalls,
+	// send.NewSESCalls, send.ProfilesFunc), never as interfaces: see
+	// internal/send/clients.go for why that keeps megabytes out of the
+	// bootstrap.
+	db := send.NewDynamoDBCalls(dynamodb.NewFromConfig(awsCfg))
+	h := &send.Handler{DB: db, Profiles: send.ProfilesFunc(profile.NewStore(db, cfg.Table).GetView), SES: send.NewSESCalls(sesv2.NewFromConfig(awsCfg)),
 		Renderer: mail.Renderer{FS: journeys.FS}, Signer: cfg.Signer, Config: cfg,
 		Metrics: emf.New(os.Stdout, time.Now), Log: lambdacontext.NewLogger(), Now: time.Now}
 	lambda.Start(h.Handle)

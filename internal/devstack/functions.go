@@ -295,7 +295,9 @@ func buildSend(s *Stack, getenv func(string) string) (any, error) {
 		return nil, err
 	}
 	h := &send.Handler{
-		DB: dynamodb.NewFromConfig(s.aws), Profiles: s.store(cfg.Table), SES: sesv2.NewFromConfig(s.aws),
+		// As functions/send/main.go wires them (see internal/send/clients.go).
+		DB: send.NewDynamoDBCalls(dynamodb.NewFromConfig(s.aws)), Profiles: send.ProfilesFunc(s.store(cfg.Table).GetView),
+		SES: send.NewSESCalls(sesv2.NewFromConfig(s.aws)),
 		// Templates are read from the working tree, so an edit shows in
 		// the next email without a restart.
 		Renderer: mail.Renderer{FS: os.DirFS(filepath.Join(s.dir, "journeys"))},

@@ -67,11 +67,14 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, table: table, store: profile.NewStore(db, table), ses: ses, now: t0, metrics: &bytes.Buffer{}}
+	// The handler and the store get the clients as main gives them
+	// (method values, see clients.go), so every test goes through them.
+	calls := send.NewDynamoDBCalls(db)
+	e := &env{db: db, table: table, store: profile.NewStore(calls, table), ses: ses, now: t0, metrics: &bytes.Buffer{}}
 	e.store.Now = func() time.Time { return e.now }
 	paris, _ := time.LoadLocation("Europe/Paris")
 	e.h = &send.Handler{
-		DB: db, Profiles: e.store, SES: sesClient,
+		DB: calls, Profiles: send.ProfilesFunc(e.store.GetView), SES: send.NewSESCalls(sesClient),
 		Renderer: mail.Renderer{FS: testFS}, Signer: signer,
 		Config: send.Config{
 			Table: table, From: "Shop <hello@shop.example>", ConfigurationSet: "parcours",
