@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/parcours/parcours/internal/lambdabench"
 )
 
 // markdown renders docs/benchmarks.md; engine is the kept "## ASL engine"
@@ -58,8 +60,11 @@ func (r *report) markdown(engine string) string {
 	w("| function | arm64 bootstrap | ≤ 10 MB | init median | init p90 | runs |\n|---|---|---|---|---|---|\n")
 	for i, s := range r.Sizes {
 		ok := "yes"
-		if s.Bytes > 10<<20 {
+		if s.Bytes > lambdabench.Goal {
 			ok = "**no**"
+			if b := lambdabench.Budget(s.Name); b != lambdabench.Goal {
+				ok += fmt.Sprintf(" (regression budget %.1f MB, see \"Lambda artifacts: size work\")", float64(b)/(1<<20))
+			}
 		}
 		in := r.Inits[i]
 		w("| %s | %.2f MB (%d bytes) | %s | %s | %s | %d |\n", s.Name, float64(s.Bytes)/(1<<20), s.Bytes, ok, in.Median.Round(10*time.Microsecond), in.P90.Round(10*time.Microsecond), in.Runs)
