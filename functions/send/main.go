@@ -30,10 +30,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("send: aws config: %v", err)
 	}
-	// The clients are handed over as method values (send.NewDynamoDBCalls,
-	// send.NewSESCalls, send.ProfilesFunc), never as interfaces: see
-	// internal/send/clients.go for why that keeps megabytes out of the
-	// bootstrap.
+	// Clients go in as method values, not interfaces: internal/send/clients.go says why (binary size).
 	db := send.NewDynamoDBCalls(dynamodb.NewFromConfig(awsCfg))
 	h := &send.Handler{DB: db, Profiles: send.ProfilesFunc(profile.NewStore(db, cfg.Table).GetView), SES: send.NewSESCalls(sesv2.NewFromConfig(awsCfg)),
 		Renderer: mail.Renderer{FS: journeys.FS}, Signer: cfg.Signer, Config: cfg,
