@@ -42,7 +42,6 @@ type SFN interface {
 
 // DynamoDB is what the router needs from the DynamoDB client.
 type DynamoDB interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -182,25 +181,19 @@ func (h *Handler) start(ctx context.Context, mj contract.ManifestJourney, email 
 		return fmt.Errorf("no state machine ARN for journey %s", mj.Journey)
 	}
 
-	switch err := h.track(ctx, mj.Journey, email, arn, name); {
+	switch err := h.enter(ctx, mj, email, triggerKey, arn, name); {
 	case errors.Is(err, errNoProfile):
 		// Erased since the event was stored (docs/privacy.md): an execution
 		// would only fail reading the profile.
 		log.InfoContext(ctx, "router: profile no longer exists, journey not started")
 		h.count("JourneysNotStarted", mj.Journey, "no_profile")
 		return nil
-	case err != nil:
-		return err
-	}
-
-	entered, err := h.enter(ctx, mj, email, triggerKey, name)
-	if err != nil {
-		return err
-	}
-	if !entered {
+	case errors.Is(err, errReEntry):
 		log.InfoContext(ctx, "router: re-entry rule holds the journey back", "re_entry", mj.ReEntry)
 		h.count("JourneysNotStarted", mj.Journey, "re_entry")
 		return nil
+	case err != nil:
+		return err
 	}
 
 	body, err := json.Marshal(in)
@@ -227,17 +220,27 @@ func (h *Handler) start(ctx context.Context, mj contract.ManifestJourney, email 
 // STANDARD execution can run (one year).
 const ExecutionTTL = 400 * 24 * time.Hour
 
-var errNoProfile = errors.New("profile does not exist")
+var (
+	errNoProfile = errors.New("profile does not exist")
+	errReEntry   = errors.New("re-entry rule holds the profile back")
+)
 
-// track records, under the profile, the execution about to start
-// (EXEC#<name>: journey, state_machine_arn, started_at, ttl), so erasing
-// the customer stops it and deletes its messages. The same transaction
-// checks the profile still exists: an erased customer's late stream
-// record starts nothing. A retry rewrites the same item.
-func (h *Handler) track(ctx context.Context, journeyName, email, arn, name string) error {
+// enter records, in one transaction, everything a start needs before
+// StartExecution: a ConditionCheck that the profile still exists (an erased
+// customer's late stream record starts nothing: errNoProfile), the
+// journey-entry item under the journey's re-entry rule (errReEntry when
+// the rule holds the profile back; no item for re_entry: always), and the
+// execution item EXEC#<name> (journey, state_machine_arn, started_at, ttl)
+// under the profile, so erasing the customer stops the execution and
+// deletes its messages. An execution held back by the re-entry rule leaves
+// no execution item; every execution the router may start has one. A
+// replay of the same trigger key passes its own entry and rewrites the
+// same items: that is a retry of the same start, which StartExecution's
+// idempotency makes harmless.
+func (h *Handler) enter(ctx context.Context, mj contract.ManifestJourney, email, triggerKey, arn, name string) error {
 	now := h.Now().UTC()
 	pk := &types.AttributeValueMemberS{Value: profile.ProfilePK(email)}
-	_, err := h.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
 			TableName: aws.String(h.Table),
 			Key: map[string]types.AttributeValue{
@@ -249,30 +252,40 @@ func (h *Handler) track(ctx context.Context, journeyName, email, arn, name strin
 		{Put: &types.Put{TableName: aws.String(h.Table), Item: map[string]types.AttributeValue{
 			profile.AttrPK:      pk,
 			profile.AttrSK:      &types.AttributeValueMemberS{Value: profile.ExecSK(name)},
-			"journey":           &types.AttributeValueMemberS{Value: journeyName},
+			"journey":           &types.AttributeValueMemberS{Value: mj.Journey},
 			"state_machine_arn": &types.AttributeValueMemberS{Value: arn},
 			"started_at":        &types.AttributeValueMemberS{Value: now.Format(time.RFC3339)},
 			profile.AttrTTL:     num(now.Add(ExecutionTTL).Unix()),
 		}}},
-	}})
+	}
+	if entry := entryPut(h.Table, mj, pk, triggerKey, name, now); entry != nil {
+		items = append(items, types.TransactWriteItem{Put: entry})
+	}
+	_, err := h.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return errNoProfile
+	if errors.As(err, &tce) {
+		failed := func(i int) bool {
+			return i < len(tce.CancellationReasons) && aws.ToString(tce.CancellationReasons[i].Code) == "ConditionalCheckFailed"
+		}
+		switch {
+		case failed(0):
+			return errNoProfile
+		case len(items) == 3 && failed(2):
+			return errReEntry
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("put execution item: %w", err)
+		return fmt.Errorf("put execution and journey-entry items: %w", err)
 	}
 	return nil
 }
 
-// enter records the profile's entry into a journey under its re-entry rule.
-// It is false when the rule holds the profile back. The same trigger key
-// may always enter again: that is a retry of the same start, which
-// StartExecution's idempotency makes harmless.
-func (h *Handler) enter(ctx context.Context, mj contract.ManifestJourney, email, triggerKey, name string) (bool, error) {
-	now := h.Now().UTC()
+// entryPut is the conditional put of the journey-entry item under the
+// journey's re-entry rule, nil for re_entry: always (only the execution
+// name dedupes). The same trigger key may always enter again.
+func entryPut(table string, mj contract.ManifestJourney, pk types.AttributeValue, triggerKey, name string, now time.Time) *types.Put {
 	item := map[string]types.AttributeValue{
-		profile.AttrPK: &types.AttributeValueMemberS{Value: profile.ProfilePK(email)},
+		profile.AttrPK: pk,
 		profile.AttrSK: &types.AttributeValueMemberS{Value: SKEntry + mj.Journey},
 		"trigger_key":  &types.AttributeValueMemberS{Value: triggerKey},
 		"execution":    &types.AttributeValueMemberS{Value: name},
@@ -280,6 +293,7 @@ func (h *Handler) enter(ctx context.Context, mj contract.ManifestJourney, email,
 	}
 	values := map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: triggerKey}}
 	cond := "attribute_not_exists(pk) OR trigger_key = :k"
+	put := &types.Put{TableName: aws.String(table), Item: item, ExpressionAttributeValues: values}
 	switch mj.ReEntry {
 	case contract.ReEntryNever:
 	case contract.ReEntryAfter:
@@ -288,25 +302,12 @@ func (h *Handler) enter(ctx context.Context, mj contract.ManifestJourney, email,
 		item[profile.AttrTTL] = num(until)
 		values[":now"] = num(now.Unix())
 		cond += " OR #until <= :now"
-	default: // always: only the execution name dedupes
-		return true, nil
+		put.ExpressionAttributeNames = map[string]string{"#until": "until"}
+	default:
+		return nil
 	}
-	in := &dynamodb.PutItemInput{
-		TableName: aws.String(h.Table), Item: item,
-		ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
-	}
-	if mj.ReEntry == contract.ReEntryAfter {
-		in.ExpressionAttributeNames = map[string]string{"#until": "until"}
-	}
-	_, err := h.DB.PutItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("put journey-entry item: %w", err)
-	}
-	return true, nil
+	put.ConditionExpression = aws.String(cond)
+	return put
 }
 
 func (h *Handler) count(metric, journeyName, reason string) {

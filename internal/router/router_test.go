@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,6 +161,12 @@ func names(s *sfnapi.Server) []string {
 	return out
 }
 
+func sortedNames(s *sfnapi.Server) []string {
+	out := names(s)
+	sort.Strings(out)
+	return out
+}
+
 func TestStartsMatchingJourneys(t *testing.T) {
 	e := newEnv(t)
 	rec := e.ingest(t, checkout("c1", "Ana@Example.com", "EUR"))
@@ -252,6 +259,11 @@ func TestReEntry(t *testing.T) {
 	if !strings.Contains(e.metrics.String(), `"Journey":"abandoned-cart","JourneysNotStarted":1,"Reason":"re_entry"`) {
 		t.Errorf("metrics = %s", e.metrics)
 	}
+	// The held-back start leaves no execution item (export would list it,
+	// erasure would try to stop it).
+	if got, want := e.execItems(t), sortedNames(e.sfn); !reflect.DeepEqual(got, want) {
+		t.Fatalf("execution items %v, want the started executions %v", got, want)
+	}
 	// After the window, a new cart starts it again.
 	e.now = e.now.Add(7 * 24 * time.Hour)
 	e.handle(t, e.ingest(t, checkout("c3", "ana@example.com", "GBP")))
@@ -280,6 +292,22 @@ func TestReEntry(t *testing.T) {
 	if welcome != 1 {
 		t.Errorf("welcome executions = %d, want 1: %v", welcome, names(e.sfn))
 	}
+	if got, want := e.execItems(t), sortedNames(e.sfn); !reflect.DeepEqual(got, want) {
+		t.Errorf("execution items %v, want the started executions %v", got, want)
+	}
+}
+
+// execItems lists the execution names of the table's EXEC# items, sorted.
+func (e *env) execItems(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, it := range ddbtest.Scan(t, e.db, e.table) {
+		if sk := it["sk"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(sk, profile.SKExecPrefix) {
+			out = append(out, strings.TrimPrefix(sk, profile.SKExecPrefix))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func TestPoisonAndFailureIsolation(t *testing.T) {
