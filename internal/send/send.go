@@ -186,6 +186,11 @@ func (h *Handler) handle(ctx context.Context, in contract.SendRequest) (contract
 	// 6. Claim the step: one step of one execution sends at most one email.
 	claimed, err := h.claim(ctx, msgKey, in, email, now)
 	if err != nil {
+		// Nothing was sent: give the cap back, or the profile's other
+		// journeys would be deferred for the whole cap window.
+		if in.Policy.FrequencyCap {
+			h.releaseCap(ctx, log, email, holder)
+		}
 		return contract.SendResponse{}, err
 	}
 	if !claimed {
@@ -322,9 +327,15 @@ func (h *Handler) release(ctx context.Context, log *slog.Logger, msgKey map[stri
 	}); err != nil {
 		log.ErrorContext(ctx, "send: mark message failed", "err", err)
 	}
-	if !capped {
-		return
+	if capped {
+		h.releaseCap(ctx, log, email, holder)
 	}
+}
+
+// releaseCap gives the profile's frequency cap back to its previous holder
+// if holder still holds it. A failure is logged: the step is retried either
+// way, and a retry of the same step may take its own cap again.
+func (h *Handler) releaseCap(ctx context.Context, log *slog.Logger, email, holder string) {
 	if _, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(h.Config.Table), Key: key(profile.ProfilePK(email), SKCap),
 		ConditionExpression:       aws.String("#holder = :me"),

@@ -447,3 +447,45 @@ func TestFrequencyCapRace(t *testing.T) {
 		t.Errorf("answers %+v, outbox %d: want one sent, one deferred", out, len(e.ses.Outbox()))
 	}
 }
+
+// claimFailsDB is the real client, failing the claim of a message item
+// (the PutItem of a MESSAGE# item) with a DynamoDB error.
+type claimFailsDB struct{ send.DynamoDB }
+
+func (f claimFailsDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if pk, ok := in.Item["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "MESSAGE#") {
+		return nil, &types.InternalServerError{Message: aws.String("injected")}
+	}
+	return f.DynamoDB.PutItem(ctx, in, o...)
+}
+
+// TestClaimFailureReleasesCap: the cap is taken before the step is
+// claimed; when the claim fails, nothing was sent and the cap goes back,
+// so the profile's other journeys are not deferred.
+func TestClaimFailureReleasesCap(t *testing.T) {
+	e := newEnv(t)
+	e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "")
+	db := e.h.DB
+	e.h.DB = claimFailsDB{db}
+	_, err := e.h.Handle(context.Background(), req("cart", "reminder", "cart-exec", "ana@example.com", marketing))
+	var ie messages.InvokeResponse_Error
+	if !errors.As(err, &ie) || ie.Type != send.ErrRetryable {
+		t.Fatalf("err = %#v, want %s", err, send.ErrRetryable)
+	}
+	if len(e.ses.Outbox()) != 0 || e.item(t, "MESSAGE#cart-exec", "STEP#reminder") != nil {
+		t.Fatal("the failed claim sent or wrote the message item")
+	}
+	if c := e.item(t, "PROFILE#ana@example.com", "CAP"); s(c, "holder") != "" {
+		t.Fatalf("cap still held by %q after the failed claim", s(c, "holder"))
+	}
+	e.h.DB = db
+	e.now = t0.Add(time.Minute)
+	if got := e.handle(t, req("winback", "hello", "winback-exec", "ana@example.com", marketing)); got.Status != "sent" {
+		t.Fatalf("another journey after the failed claim = %+v, want sent", got)
+	}
+	// The failed step, retried, now meets the cap the other journey took.
+	got := e.handle(t, req("cart", "reminder", "cart-exec", "ana@example.com", marketing))
+	if got.Status != "deferred" || got.Reason != "frequency_cap" {
+		t.Errorf("retried step = %+v, want deferred by the cap", got)
+	}
+}
