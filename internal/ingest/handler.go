@@ -127,19 +127,28 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	return h.apply(ctx, name, evs), nil
 }
 
-// apply stores each event of a delivery. Each event is its own
-// transaction; when one fails the answer is 5xx and the sender's retry
-// finds the earlier ones duplicate.
+// apply stores each event of a delivery (Shopify's customers/update can
+// carry customer_updated and consent_changed). Every event is validated
+// before any is stored, so a 400 means nothing was written. Each event is
+// then its own transaction; when one fails the answer is 5xx and the
+// sender's retry finds the earlier ones duplicate.
 func (h *Handler) apply(ctx context.Context, name string, evs []touchpoint.Event) events.APIGatewayV2HTTPResponse {
+	for _, ev := range evs {
+		var ie *touchpoint.InputError
+		if err := profile.Validate(ev); errors.As(err, &ie) {
+			return h.reject(ctx, name, http.StatusBadRequest, ie.Error())
+		} else if err != nil {
+			h.log.ErrorContext(ctx, "validate event", "source", name, "event_id", ev.ID, "type", ev.Type, "error", err)
+			return h.reject(ctx, name, http.StatusBadRequest, "body could not be decoded")
+		}
+	}
 	stored, dup := 0, 0
 	var unresolved string
 	for _, ev := range evs {
+		// Apply refuses only what Validate refused above: any error now
+		// is storage's, and the sender retries.
 		out, err := h.store.Apply(ctx, ev)
-		var ie *touchpoint.InputError
-		switch {
-		case errors.As(err, &ie):
-			return h.reject(ctx, name, http.StatusBadRequest, ie.Error())
-		case err != nil:
+		if err != nil {
 			h.log.ErrorContext(ctx, "store event", "source", name, "event_id", ev.ID, "type", ev.Type, "error", err)
 			h.metrics.Count(MetricFailed, 1, map[string]string{"Source": name})
 			return respond(http.StatusServiceUnavailable, Response{Status: "error", Reason: reasonStorage})

@@ -547,3 +547,97 @@ func TestLambdaInvoke(t *testing.T) {
 		t.Fatalf("response = %s", out)
 	}
 }
+
+// lastEventBroken is the real Shopify source whose decoded delivery ends
+// with an event the store refuses (no id): a delivery of several events of
+// which only a later one is invalid.
+type lastEventBroken struct{ touchpoint.Source }
+
+func (s lastEventBroken) Decode(r touchpoint.Request) ([]touchpoint.Event, error) {
+	evs, err := s.Source.Decode(r)
+	if len(evs) > 0 {
+		evs[len(evs)-1].ID = ""
+	}
+	return evs, err
+}
+
+// failingFrom is the real store, with the emulator failing every request
+// from the n-th Apply on (counting from 1).
+type failingFrom struct {
+	ingest.Store
+	emu   *ddbtest.Emulator
+	n     int
+	calls int
+}
+
+func (f *failingFrom) Apply(ctx context.Context, ev touchpoint.Event) (profile.Outcome, error) {
+	f.calls++
+	if f.calls == f.n {
+		f.emu.Server.EmulateFailure(server.FailureConditionInternalServerError)
+	}
+	return f.Store.Apply(ctx, ev)
+}
+
+// TestMultiEventDelivery: Shopify's customers/update with a consent
+// change is two events (customer_updated, consent_changed). A refusal of
+// the later one is a 400 with nothing written; a storage failure of the
+// later one is a 503, and the shop's retries converge on both stored once.
+func TestMultiEventDelivery(t *testing.T) {
+	const fix = "shopify/customers-update.json"
+	countEvents := func(t *testing.T, e *env) int {
+		n := 0
+		for _, it := range ddbtest.Scan(t, e.db, e.table) {
+			if it["sk"].(*types.AttributeValueMemberS).Value == profile.SKEvent {
+				n++
+			}
+		}
+		return n
+	}
+	// What one clean delivery writes.
+	clean := newEnv(t)
+	if status, body := clean.post(t, fixture(t, fix)); status != 200 || body != `{"status":"stored"}` {
+		t.Fatalf("clean delivery: %d %s", status, body)
+	}
+	if n := countEvents(t, clean); n != 2 {
+		t.Fatalf("the fixture stored %d events, want customer_updated and consent_changed", n)
+	}
+	want := clean.dump(t)
+
+	t.Run("later event invalid", func(t *testing.T) {
+		e := newEnv(t)
+		e.h = ingest.New(e.store, emf.New(e.metrics, func() time.Time { return fixtureTime }),
+			slog.New(slog.NewJSONHandler(e.logs, nil)), lastEventBroken{sources(t)[0]})
+		before := ddbtest.Scan(t, e.db, e.table)
+		status, body := e.post(t, fixture(t, fix))
+		if status != 400 || body != `{"status":"rejected","reason":"id: event has no id"}` {
+			t.Fatalf("got %d %s", status, body)
+		}
+		if after := ddbtest.Scan(t, e.db, e.table); !reflect.DeepEqual(before, after) {
+			t.Fatalf("a rejected delivery wrote %d items", len(after)-len(before))
+		}
+	})
+	t.Run("later event not stored", func(t *testing.T) {
+		e := newEnv(t)
+		store := &failingFrom{Store: e.store, emu: e.emu, n: 2}
+		e.h = ingest.New(store, emf.New(e.metrics, func() time.Time { return fixtureTime }),
+			slog.New(slog.NewJSONHandler(e.logs, nil)), sources(t)...)
+		status, body := e.post(t, fixture(t, fix))
+		e.emu.Server.EmulateFailure(server.FailureConditionNone)
+		if status != 503 || body != `{"status":"error","reason":"storage unavailable, retry"}` {
+			t.Fatalf("got %d %s", status, body)
+		}
+		if n := countEvents(t, e); n != 1 {
+			t.Fatalf("%d events stored before the failure, want 1", n)
+		}
+		// The shop retries: the first event is a duplicate, the second is
+		// stored; then the whole delivery is a duplicate.
+		for i, want := range []string{`{"status":"stored"}`, `{"status":"duplicate"}`} {
+			if status, body := e.post(t, fixture(t, fix)); status != 200 || body != want {
+				t.Fatalf("retry %d: %d %s", i, status, body)
+			}
+		}
+		if got := e.dump(t); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after the retries the table differs from one clean delivery:\n got %v\nwant %v", got, want)
+		}
+	})
+}

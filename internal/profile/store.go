@@ -89,10 +89,7 @@ func NewStore(db DynamoDB, table string) *Store {
 // profile, the order it touches and, when it carries both an email and a
 // customer id, the alias — all in one transaction, or nothing.
 func (s *Store) Apply(ctx context.Context, ev touchpoint.Event) (Outcome, error) {
-	if ev.ID == "" {
-		return Outcome{}, &touchpoint.InputError{Field: "id", Reason: "event has no id"}
-	}
-	if err := validateMoney(ev); err != nil {
+	if err := Validate(ev); err != nil {
 		return Outcome{}, err
 	}
 	email, reason, err := s.resolve(ctx, ev)
@@ -558,6 +555,18 @@ func decodeJSON(item map[string]types.AttributeValue, attr string, v any) error 
 		return fmt.Errorf("decode %q attribute: %w", attr, err)
 	}
 	return nil
+}
+
+// Validate is the check Apply makes before it reads or writes anything: a
+// *touchpoint.InputError for an event Apply would refuse (no id, an amount
+// the merge could not add exactly), nil otherwise. A caller storing several
+// events of one delivery validates them all first, so a refusal never
+// comes after some were stored.
+func Validate(ev touchpoint.Event) error {
+	if ev.ID == "" {
+		return &touchpoint.InputError{Field: "id", Reason: "event has no id"}
+	}
+	return validateMoney(ev)
 }
 
 // validateMoney rejects amounts the merge could not add exactly.
