@@ -212,7 +212,7 @@ func TestRouterBatchItemFailures(t *testing.T) {
 	}
 	h := &router.Handler{
 		SFN: sfnClient(s),
-		DB: ddbtest.NewClient(s.URL()), Table: cfg.Table, Manifest: m, StateMachines: cfg.StateMachines,
+		DB:  ddbtest.NewClient(s.URL()), Table: cfg.Table, Manifest: m, StateMachines: cfg.StateMachines,
 		Metrics: emf.New(&logBuffer{}, s.Now), Log: slogDiscard(), Now: s.Now,
 	}
 	batch := events.DynamoDBEvent{}
