@@ -9,7 +9,7 @@ FUNCTIONS := ingest router send unsubscribe feedback
 BUILD_DIR := build
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: all dev demo test test-go build lint fmt statemachines bench fuzz deploy clean npm \
+.PHONY: all dev demo test test-go build lint fmt statemachines bench fuzz loadtest deploy clean npm \
 	build-IngestFunction build-RouterFunction build-SendFunction build-UnsubscribeFunction build-FeedbackFunction
 
 all: lint test
@@ -70,6 +70,14 @@ lambda = $(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set: sam build sets
 
 bench: npm
 	$(GO) run ./cmd/benchreport -out docs/benchmarks.md
+
+## loadtest: drive an in-process dev stack with signed webhooks, without then
+## with injected faults, and fail on any loss (docs/reliability.md)
+## (LOADTEST_FLAGS="--webhooks 2000 --profiles 200" for a shorter run)
+LOADTEST_FLAGS ?= --webhooks 50000 --profiles 5000 --concurrency 64
+loadtest:
+	$(GO) run ./cmd/parcours loadtest $(LOADTEST_FLAGS) --seed 1
+	$(GO) run ./cmd/parcours loadtest $(LOADTEST_FLAGS) --seed 1 --faults 0.05
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzShopify$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
