@@ -2,6 +2,7 @@ package send_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/parcours/parcours/internal/journey"
 	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
+	"github.com/parcours/parcours/internal/sesapi"
 	"github.com/parcours/parcours/internal/touchpoint"
 	"github.com/parcours/parcours/journeys"
 )
@@ -101,27 +103,79 @@ func TestGoldenRenders(t *testing.T) {
 				if got := e.handle(t, in); got.Status != contract.StatusSent {
 					t.Fatalf("answer = %+v", got)
 				}
-				m := e.ses.Outbox()[0]
-				var b bytes.Buffer
-				fmt.Fprintf(&b, "Subject: %s\nList-Unsubscribe: %s\nList-Unsubscribe-Post: %s\nTags: journey=%s step=%s\n\n--- text ---\n%s\n--- html ---\n%s\n",
-					m.Subject, m.Header("List-Unsubscribe"), m.Header("List-Unsubscribe-Post"), m.Tags["journey"], m.Tags["step"], m.Text, m.HTML)
-				path := filepath.Join("testdata", "golden", j.Name, st.ID+".golden")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test ./internal/send -run TestGoldenRenders -update)", err)
-				}
-				if !bytes.Equal(b.Bytes(), want) {
-					t.Errorf("%s differs from the render; rerun with -update if the change is intended\n--- got ---\n%s", path, b.String())
-				}
+				compareGolden(t, e.ses.Outbox()[0], filepath.Join("testdata", "golden", j.Name, st.ID+".golden"))
 			})
 		}
 	}
+}
+
+// compareGolden compares what SES received with a golden file (rewritten
+// with -update).
+func compareGolden(t *testing.T, m sesapi.Message, path string) {
+	t.Helper()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Subject: %s\nList-Unsubscribe: %s\nList-Unsubscribe-Post: %s\nTags: journey=%s step=%s\n\n--- text ---\n%s\n--- html ---\n%s\n",
+		m.Subject, m.Header("List-Unsubscribe"), m.Header("List-Unsubscribe-Post"), m.Tags["journey"], m.Tags["step"], m.Text, m.HTML)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/send -run TestGolden -update)", err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("%s differs from the render; rerun with -update if the change is intended\n--- got ---\n%s", path, b.String())
+	}
+}
+
+// TestGoldenRenderStoredOrder: a Shopify fulfillments/update (delivered)
+// carries the order id and the fulfilled lines but no order number or
+// total. The review request takes them from the stored order, so the
+// subject is never "How is your order #?".
+func TestGoldenRenderStoredOrder(t *testing.T) {
+	js, err := journey.LoadAll(filepath.Join("..", "..", "journeys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j *journey.Journey
+	for _, x := range js {
+		if x.Name == "review-request" {
+			j = x
+		}
+	}
+	if j == nil {
+		t.Fatal("no review-request journey")
+	}
+	st := sendSteps(j.Steps)[0]
+	e := newEnv(t)
+	e.h.Renderer = mail.Renderer{FS: journeys.FS}
+	e.h.Config.Shop = mail.Shop{Name: "Maison Lin", URL: "https://maison-lin.example"}
+	e.now = goldenAt
+	const email = "ana.martin@example.com"
+	e.addProfile(t, email, touchpoint.ConsentSubscribed, "Europe/Paris")
+	placed := trigger(t, touchpoint.OrderPlaced, email)
+	if _, err := e.store.Apply(context.Background(), placed); err != nil {
+		t.Fatal(err)
+	}
+	delivered := touchpoint.Event{ID: "shopify:maison-lin.myshopify.com:fulfillments/update:2", Source: "shopify", Shop: "maison-lin.myshopify.com",
+		Type: touchpoint.OrderDelivered, OccurredAt: goldenAt.Add(-time.Hour), Email: email,
+		Order: &touchpoint.Order{ID: placed.Order.ID, Status: touchpoint.OrderStatusDelivered, LineItems: lines[:2], UpdatedAt: goldenAt.Add(-time.Hour)}}
+	in := contract.SendRequest{Journey: j.Name, Step: st.ID, Template: st.Template, Subject: st.Subject, Data: st.Data,
+		Policy: j.Policy, Execution: j.Name + "-golden", ProfileKey: email, Trigger: delivered}
+	if got := e.handle(t, in); got.Status != contract.StatusSent {
+		t.Fatalf("answer = %+v", got)
+	}
+	m := e.ses.Outbox()[0]
+	if m.Subject != "How is your order #1042?" {
+		t.Errorf("subject %q, want the stored order's number", m.Subject)
+	}
+	if delivered.Order.Number != "" {
+		t.Error("the caller's trigger was modified")
+	}
+	compareGolden(t, m, filepath.Join("testdata", "golden", j.Name, st.ID+".stored-order.golden"))
 }

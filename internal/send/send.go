@@ -6,6 +6,7 @@ package send
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/touchpoint"
 	"github.com/parcours/parcours/internal/unsubscribe"
 )
 
@@ -162,6 +164,11 @@ func (h *Handler) handle(ctx context.Context, in contract.SendRequest) (contract
 	}
 
 	// 4. Render before taking the cap: a broken template must not use it.
+	// A trigger whose order lacks what templates show (a delivery webhook
+	// carries no order number) is completed from the stored order.
+	if in.Trigger.Order, err = h.completeOrder(ctx, email, in.Trigger); err != nil {
+		return contract.SendResponse{}, fmt.Errorf("send %s/%s: %w", in.Journey, in.Step, err)
+	}
 	unsubURL := h.Signer.URL(h.Config.UnsubscribeURL, email, now)
 	data := mail.NewTemplateData(in, v, h.Config.Shop, unsubURL)
 	msg, err := h.Renderer.Render(in.Journey, in.Template, in.Subject, data)
@@ -222,6 +229,45 @@ func (h *Handler) handle(ctx context.Context, in contract.SendRequest) (contract
 	log.InfoContext(ctx, "send: sent", "ses_message_id", id)
 	h.count("EmailsSent", in, "")
 	return contract.SendResponse{Status: contract.StatusSent}, nil
+}
+
+// completeOrder returns the trigger's order with its number, total and
+// currency taken from the stored order item (profile.OrderView under the
+// profile, keyed by the trigger's source and order id) where the trigger
+// has none. The trigger's own values win; the caller's order is not
+// modified. Without an order id, or without a stored order, the trigger's
+// order is returned as it is. (Line items are not stored on the order
+// item: a trigger without them renders without them.)
+func (h *Handler) completeOrder(ctx context.Context, email string, ev touchpoint.Event) (*touchpoint.Order, error) {
+	o := ev.Order
+	if o == nil || o.ID == "" || (o.Number != "" && o.Total != "" && o.Currency != "") {
+		return o, nil
+	}
+	out, err := h.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(h.Config.Table), Key: key(profile.ProfilePK(email), profile.OrderSK(ev.Source, o.ID)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read order: %w", err)
+	}
+	raw := attrS(out.Item, profile.AttrView)
+	if raw == "" {
+		return o, nil
+	}
+	var v profile.OrderView
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil, fmt.Errorf("decode order %s: %w", o.ID, err)
+	}
+	c := *o
+	if c.Number == "" {
+		c.Number = v.Number
+	}
+	if c.Total == "" && (c.Currency == "" || c.Currency == v.Currency) {
+		c.Total, c.Currency = v.Total, v.Currency
+	}
+	if c.Currency == "" {
+		c.Currency = v.Currency
+	}
+	return &c, nil
 }
 
 // previous reads the message item of the step. done is true when the step
