@@ -7,8 +7,9 @@ import (
 // choose evaluates a Choice state's rules in order and returns the Next of
 // the first match, the Default, or States.NoChoiceMatched.
 func (e *Engine) choose(r *run, st *State, input any) (string, error) {
-	for i := range st.Choices {
-		ok, err := e.rule(r, &st.Choices[i], input)
+	rules := planOf(st).choices
+	for i := range rules {
+		ok, err := e.evalRule(r, &rules[i], input)
 		if err != nil {
 			return "", err
 		}
@@ -20,68 +21,6 @@ func (e *Engine) choose(r *run, st *State, input any) (string, error) {
 		return st.Default, nil
 	}
 	return "", newError(ErrNoChoiceMatched, "No Choice Rule matched in state '%s' and no Default was set", r.name)
-}
-
-// rule evaluates one choice rule. A comparison against a value of another
-// type is false; a Variable (or a *Path operand) that does not exist is
-// States.Runtime, except for IsPresent.
-func (e *Engine) rule(r *run, c *ChoiceRule, input any) (bool, error) {
-	switch {
-	case len(c.And) > 0:
-		for i := range c.And {
-			ok, err := e.rule(r, &c.And[i], input)
-			if err != nil || !ok {
-				return false, err
-			}
-		}
-		return true, nil
-	case len(c.Or) > 0:
-		for i := range c.Or {
-			ok, err := e.rule(r, &c.Or[i], input)
-			if err != nil || ok {
-				return ok, err
-			}
-		}
-		return false, nil
-	case c.Not != nil:
-		ok, err := e.rule(r, c.Not, input)
-		return !ok, err
-	}
-	v, present, err := e.evalPath(r, c.Variable, input)
-	if err != nil {
-		return false, err
-	}
-	if c.IsPresent != nil {
-		return present == *c.IsPresent, nil
-	}
-	if !present {
-		return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", c.Variable, r.name)
-	}
-	op, operand, isPath := comparator(c)
-	if op == "" {
-		return false, newError(ErrRuntime, "a Choice rule of state '%s' has no comparison operator", r.name)
-	}
-	var want any = operand
-	if isPath {
-		p := operand.(string)
-		w, ok, err := e.evalPath(r, p, input)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", p, r.name)
-		}
-		if !comparandType(op, w) {
-			// The AWS documentation does not say what a *Path comparand of
-			// the wrong type does; aws-local-stepfunctions raises
-			// States.Runtime and so do we (difftest cases
-			// choice_*_path, choice_boolean). A Variable of the wrong type
-			// only fails to match.
-			return false, newError(ErrRuntime, "Path '%s' in a Choice rule of state '%s' evaluated to %s, but %s needs %s", p, r.name, describe(w), op+"Path", comparandKind(op))
-		}
-		want = w
-	}
-	return compare(op, v, want), nil
 }
 
 // comparator returns the rule's operator (without the Path suffix), its

@@ -85,6 +85,25 @@ func TestEngineRun(t *testing.T) {
 			status: StatusSucceeded, output: `{"lit":[1,{"k":12345678901234567890}],"name":"x","start":"2024-01-01T00:00:00.000Z","state":"P","v":12345678901234567890}`, states: "P",
 		},
 		{
+			name:   "context fields read one at a time: StateMachine first, State fields, absent fields",
+			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"asm.$":"$$.StateMachine.Name","asmid.$":"$$.StateMachine.Id","entered.$":"$$.State.EnteredTime","retry.$":"$$.State.RetryCount","in.$":"$$.Execution.Input.a","has.$":"States.Array($$.State.Name, $$.Execution.Name)"},"Next":"C"},"C":{"Type":"Choice","Choices":[{"Or":[{"Variable":"$$.State.Nope","IsPresent":true},{"Variable":"$$.Map.Item.Index","IsPresent":true},{"Variable":"$$.Nope","IsPresent":true},{"Variable":"$$.Execution.Input.a","IsPresent":false}],"Next":"Bad"}],"Default":"Done"},"Bad":{"Type":"Fail","Error":"Bad"},"Done":{"Type":"Succeed"}}}`,
+			input:  `{"a":[1]}`,
+			status: StatusSucceeded, output: `{"asm":"StateMachine","asmid":"arn:aws:states:local:000000000000:stateMachine:StateMachine","entered":"2024-01-01T00:00:00.000Z","has":["P","x"],"in":[1],"retry":0}`, states: "P,C,Done",
+		},
+		{
+			name:   "a Parameters path that finds nothing fails the state with States.Runtime",
+			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"lit":{"k":[1,2]},"v.$":"$.missing"},"End":true}}}`,
+			input:  `{"a":1}`,
+			status: StatusFailed, err: ErrRuntime, cause: "The JSONPath '$.missing' specified for the field 'v.$' could not be found in the input of the Parameters of state 'P'", states: "P",
+		},
+		{
+			name:   "a ResultSelector path that finds nothing names ResultSelector",
+			def:    `{"StartAt":"P","States":{"P":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","ResultSelector":{"deep":[{"v.$":"$.nope"}]},"End":true}}}`,
+			input:  `{}`,
+			tasks:  tasks{"P": `{"ok":true}`},
+			status: StatusFailed, err: ErrRuntime, cause: "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input of the ResultSelector of state 'P'", states: "P",
+		},
+		{
 			name:   "null paths",
 			def:    `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":"r","ResultPath":null,"Next":"B"},"B":{"Type":"Pass","InputPath":null,"Next":"C"},"C":{"Type":"Pass","OutputPath":null,"End":true}}}`,
 			input:  `{"a":1}`,

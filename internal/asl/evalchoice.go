@@ -10,5 +10,7 @@ func EvalChoice(c *ChoiceRule, input any, ctx map[string]any) (bool, error) {
 		ctx = map[string]any{}
 	}
 	e := NewEngine(EngineOptions{})
-	return e.rule(&run{name: "filter", ctx: ctx}, c, input)
+	var rule cRule
+	compileRule(&rule, c)
+	return e.evalRule(&run{name: "filter", ctx: ctx}, &rule, input)
 }

@@ -82,21 +82,8 @@ func (e *Engine) contextObject(r *run) map[string]any {
 		return r.ctx
 	}
 	x := r.exec
-	if x.ctxExec == nil {
-		x.ctxExec = map[string]any{
-			"Id":        x.ARN,
-			"Name":      x.Name,
-			"StartTime": formatTime(x.StartTime),
-			"Input":     x.Input,
-			"RoleArn":   "arn:aws:iam::000000000000:role/parcours-local",
-		}
-		x.ctxSM = map[string]any{
-			"Id":   "arn:aws:states:local:000000000000:stateMachine:" + x.smName,
-			"Name": x.smName,
-		}
-	}
 	r.ctx = map[string]any{
-		"Execution": x.ctxExec,
+		"Execution": e.ctxExecution(x),
 		"State": map[string]any{
 			"Name":        r.name,
 			"EnteredTime": formatTime(r.entered),
@@ -123,37 +110,15 @@ var (
 	maxParsed   = int64(100_000)
 )
 
-func cacheParsed(m *sync.Map, s string, v any) {
+func cacheParsed(m *sync.Map, key, v any) {
 	if parsedCount.Load() < maxParsed {
-		if _, loaded := m.LoadOrStore(s, v); !loaded {
+		if _, loaded := m.LoadOrStore(key, v); !loaded {
 			parsedCount.Add(1)
 		}
 	}
 }
 
-func (e *Engine) path(s string) (*Path, error) {
-	if p, ok := parsedPaths.Load(s); ok {
-		return p.(*Path), nil
-	}
-	p, err := ParsePath(s)
-	if err != nil {
-		return nil, err
-	}
-	cacheParsed(&parsedPaths, s, p)
-	return p, nil
-}
-
-func (e *Engine) intrinsic(s string) (*Intrinsic, error) {
-	if f, ok := parsedCalls.Load(s); ok {
-		return f.(*Intrinsic), nil
-	}
-	f, err := ParseIntrinsic(s)
-	if err != nil {
-		return nil, err
-	}
-	cacheParsed(&parsedCalls, s, f)
-	return f, nil
-}
+func (e *Engine) path(s string) (*Path, error) { return parsePathCached(s) }
 
 // evalPath evaluates a path against input (or $$).
 func (e *Engine) evalPath(r *run, s string, input any) (any, bool, error) {
@@ -161,11 +126,7 @@ func (e *Engine) evalPath(r *run, s string, input any) (any, bool, error) {
 	if err != nil {
 		return nil, false, &Error{Name: ErrRuntime, Cause: err.Error()}
 	}
-	var ctx any
-	if p.context {
-		ctx = e.contextObject(r)
-	}
-	v, ok := p.Eval(input, ctx)
+	v, ok := e.evalParsed(r, p, input)
 	return v, ok, nil
 }
 
@@ -189,56 +150,13 @@ func (e *Engine) applyPath(r *run, field string, p *string, input any) (any, err
 	return v, nil
 }
 
-// template evaluates a payload template (Parameters, ItemSelector,
-// ResultSelector): keys ending in ".$" take a path or intrinsic function.
-func (e *Engine) template(r *run, field string, tmpl any, input any) (any, error) {
-	switch t := tmpl.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		// Sorted keys: intrinsic functions that draw random numbers must
-		// draw them in a stable order for seeded runs to repeat.
-		for _, k := range sortedKeys(t) {
-			v := t[k]
-			if strings.HasSuffix(k, ".$") {
-				s, ok := v.(string)
-				if !ok {
-					return nil, newError(ErrRuntime, "the value of %s field %q must be a string", field, k)
-				}
-				res, err := e.dollar(r, field, k, s, input)
-				if err != nil {
-					return nil, err
-				}
-				out[strings.TrimSuffix(k, ".$")] = res
-				continue
-			}
-			res, err := e.template(r, field, v, input)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = res
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(t))
-		for i, v := range t {
-			res, err := e.template(r, field, v, input)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = res
-		}
-		return out, nil
-	}
-	return tmpl, nil
-}
-
 func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
 	if IsIntrinsic(s) {
-		f, err := e.intrinsic(s)
+		f, err := parseIntrinsicCached(s)
 		if err != nil {
 			return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
 		}
-		return f.eval(&intrinsicEnv{input: input, lazyCtx: func() any { return e.contextObject(r) }, rng: e.rng})
+		return f.eval(&intrinsicEnv{input: input, eng: e, run: r, rng: e.rng})
 	}
 	v, ok, err := e.evalPath(r, s, input)
 	if err != nil {
@@ -295,7 +213,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			r.attempts = nil
 			r.retryCount = 0
 			r.ctx = nil
-			e.record(r.exec, event{typ: st.Type + "StateEntered", name: r.name, input: r.input})
+			e.record(r.exec, event{typ: planOf(st).entered, name: r.name, input: r.input})
 		}
 		out, next, wait, err := e.exec(ctx, r)
 		if wait {
@@ -318,7 +236,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 		if r.st.Type == "Fail" {
 			return
 		}
-		e.record(r.exec, event{typ: r.st.Type + "StateExited", name: r.name, output: out})
+		e.record(r.exec, event{typ: planOf(r.st).exited, name: r.name, output: out})
 		if next == "" {
 			e.succeedRun(r, out)
 			return
@@ -473,7 +391,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 			j := r.child
 			r.child = nil
 			r.phase = phEnter
-			e.record(r.exec, event{typ: st.Type + "StateSucceeded", name: r.name})
+			e.record(r.exec, event{typ: planOf(st).succeeded, name: r.name})
 			out, err = e.outputs(r, st, j.results, true)
 			return out, next, false, err
 		}
@@ -497,8 +415,8 @@ func (e *Engine) inputs(r *run, st *State) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Parameters != nil && st.Type != "Map" {
-		return e.template(r, "Parameters", st.Parameters, eff)
+	if p := planOf(st).parameters; p != nil {
+		return e.evalTemplate(r, "Parameters", p, eff)
 	}
 	return eff, nil
 }
@@ -506,8 +424,8 @@ func (e *Engine) inputs(r *run, st *State) (any, error) {
 // outputs applies ResultSelector (when selector), ResultPath and OutputPath.
 func (e *Engine) outputs(r *run, st *State, result any, selector bool) (any, error) {
 	var err error
-	if selector && st.ResultSelector != nil {
-		result, err = e.template(r, "ResultSelector", st.ResultSelector, result)
+	if p := planOf(st).resultSelector; selector && p != nil {
+		result, err = e.evalTemplate(r, "ResultSelector", p, result)
 		if err != nil {
 			return nil, err
 		}
@@ -543,9 +461,10 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		Attempt:       r.retryCount,
 		Timeout:       timeout,
 	}
-	rt, rs := resourceParts(st.Resource)
-	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, input: eff, eventExtra: &eventExtra{resType: rt, res: rs}})
-	e.record(r.exec, event{typ: "TaskStarted", name: r.name, eventExtra: &eventExtra{resType: rt, res: rs}})
+	res := planOf(st).res
+	rt, rs := res.resType, res.res
+	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, input: eff, eventExtra: res})
+	e.record(r.exec, event{typ: "TaskStarted", name: r.name, eventExtra: res})
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
 		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: err.Name, cause: err.Cause, resType: rt, res: rs}})
@@ -557,7 +476,7 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		cctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	res, err := e.opts.Resolver.Invoke(cctx, call)
+	out, err := e.opts.Resolver.Invoke(cctx, call)
 	if err == nil && timeout > 0 && cctx.Err() != nil && ctx.Err() == nil {
 		err = context.DeadlineExceeded
 	}
@@ -577,14 +496,14 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		}
 		return nil, ae
 	}
-	res, err = Normalize(res)
+	out, err = Normalize(out)
 	if err != nil {
 		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
 		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		return nil, ae
 	}
-	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, output: res, eventExtra: &eventExtra{resType: rt, res: rs}})
-	return res, nil
+	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, output: out, eventExtra: res})
+	return out, nil
 }
 
 // resourceParts splits a Resource into the resourceType and resource of
@@ -694,10 +613,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 	if !ok {
 		return false, newError(ErrRuntime, "the items of Map state '%s' must be an array, got %s", r.name, typeName(items))
 	}
-	sel := st.ItemSelector
-	if sel == nil {
-		sel = st.Parameters
-	}
+	sel := planOf(st).itemSelector
 	inputs := make([]any, len(arr))
 	for i, it := range arr {
 		if sel == nil {
@@ -712,7 +628,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		withItem["Map"] = map[string]any{"Item": map[string]any{"Index": intNumber(int64(i)), "Value": it}}
 		saved := r.ctx
 		r.ctx = withItem
-		v, err := e.template(r, "ItemSelector", sel, eff)
+		v, err := e.evalTemplate(r, "ItemSelector", sel, eff)
 		r.ctx = saved
 		if err != nil {
 			return false, err
@@ -798,7 +714,7 @@ func (e *Engine) failRun(r *run, ae *Error) {
 		e.failRun(owner, err.(*Error))
 		return
 	}
-	e.record(owner.exec, event{typ: owner.st.Type + "StateExited", name: owner.name, output: out})
+	e.record(owner.exec, event{typ: planOf(owner.st).exited, name: owner.name, output: out})
 	owner.name, owner.input, owner.phase = next, out, phEnter
 	e.ready = append(e.ready, owner)
 }

@@ -198,9 +198,11 @@ func (p *intrinsicParser) str() (intrinsicArg, error) {
 // intrinsicEnv is what evaluation needs besides the arguments.
 type intrinsicEnv struct {
 	input, ctx any
-	// lazyCtx builds ctx on the first "$$" argument (most calls have none).
-	lazyCtx func() any
-	rng     *rand.Rand
+	// eng and run, when set, answer "$$" arguments (ctx is then unused):
+	// most calls have none, and those that do read one field.
+	eng *Engine
+	run *run
+	rng *rand.Rand
 }
 
 type intrinsicFunc struct {
@@ -255,10 +257,13 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 		case 'l':
 			vals[i] = a.lit
 		case 'p':
-			if a.path.context && env.ctx == nil && env.lazyCtx != nil {
-				env.ctx = env.lazyCtx()
+			var v any
+			var ok bool
+			if a.path.context && env.eng != nil {
+				v, ok = env.eng.ctxPath(env.run, a.path, env.input)
+			} else {
+				v, ok = a.path.Eval(env.input, env.ctx)
 			}
-			v, ok := a.path.Eval(env.input, env.ctx)
 			if !ok {
 				return nil, intrinsicErr(f, "the path %s in argument %d does not exist in the input", a.path, i+1)
 			}
@@ -372,7 +377,7 @@ func fnStringToJSON(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := decodeJSON([]byte(s))
+	v, err := decodeJSONString(s)
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -17,8 +18,31 @@ const maxJSONDepth = 10000
 // lone surrogates become U+FFFD — but in one pass without reflection:
 // States.StringToJson runs it on every profile read of a journey.
 // FuzzDecodeJSON checks it against encoding/json.
-func decodeJSON(b []byte) (any, error) {
-	d := jsonDecoder{b: b}
+func decodeJSON(b []byte) (any, error) { return decodeJSONString(string(b)) }
+
+// decodeJSONString is decodeJSON on a string. Strings without escapes are
+// substrings of s (no copy), and objects and arrays are made at their final
+// size from a pooled scratch stack, so a decoded document costs about one
+// allocation per container and per string or number value.
+func decodeJSONString(s string) (any, error) {
+	d := decoderPool.Get().(*jsonDecoder)
+	d.b, d.i = s, 0
+	v, err := d.document()
+	clear(d.kv)
+	clear(d.arr)
+	d.kv, d.arr, d.b = d.kv[:0], d.arr[:0], ""
+	if cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch {
+		decoderPool.Put(d)
+	}
+	return v, err
+}
+
+// maxPooledScratch bounds the scratch a pooled decoder keeps.
+const maxPooledScratch = 4096
+
+var decoderPool = sync.Pool{New: func() any { return new(jsonDecoder) }}
+
+func (d *jsonDecoder) document() (any, error) {
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -32,8 +56,15 @@ func decodeJSON(b []byte) (any, error) {
 }
 
 type jsonDecoder struct {
-	b []byte
-	i int
+	b   string
+	i   int
+	kv  []kvPair // members of the objects being decoded, innermost last
+	arr []any    // elements of the arrays being decoded, innermost last
+}
+
+type kvPair struct {
+	k string
+	v any
 }
 
 // The error texts are encoding/json's (users of `parcours asl run` see them).
@@ -100,12 +131,12 @@ func (d *jsonDecoder) literal(lit string) error {
 
 func (d *jsonDecoder) object(depth int) (any, error) {
 	d.i++ // {
-	m := map[string]any{}
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == '}' {
 		d.i++
-		return m, nil
+		return map[string]any{}, nil
 	}
+	mark := len(d.kv)
 	for {
 		if d.i >= len(d.b) {
 			return nil, errJSONEnd
@@ -130,7 +161,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k] = v
+		d.kv = append(d.kv, kvPair{k, v})
 		d.space()
 		if d.i >= len(d.b) {
 			return nil, errJSONEnd
@@ -141,6 +172,12 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			d.space()
 		case '}':
 			d.i++
+			m := make(map[string]any, len(d.kv)-mark)
+			for _, p := range d.kv[mark:] {
+				m[p.k] = p.v // a duplicate key keeps the last value
+			}
+			clear(d.kv[mark:])
+			d.kv = d.kv[:mark]
 			return m, nil
 		default:
 			return nil, d.errorf("invalid character %q after object key:value pair", d.b[d.i])
@@ -150,18 +187,18 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 
 func (d *jsonDecoder) array(depth int) (any, error) {
 	d.i++ // [
-	a := []any{}
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
 		d.i++
-		return a, nil
+		return []any{}, nil
 	}
+	mark := len(d.arr)
 	for {
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.arr = append(d.arr, v)
 		d.space()
 		if d.i >= len(d.b) {
 			return nil, errJSONEnd
@@ -172,6 +209,9 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 			d.space()
 		case ']':
 			d.i++
+			a := append([]any(nil), d.arr[mark:]...)
+			clear(d.arr[mark:])
+			d.arr = d.arr[:mark]
 			return a, nil
 		default:
 			return nil, d.errorf("invalid character %q after array element", d.b[d.i])
@@ -238,7 +278,7 @@ func (d *jsonDecoder) str() (string, error) {
 	for d.i < len(b) {
 		c := b[d.i]
 		if c == '"' {
-			s := string(b[start:d.i])
+			s := b[start:d.i]
 			d.i++
 			return s, nil
 		}
@@ -307,7 +347,7 @@ func (d *jsonDecoder) str() (string, error) {
 			buf = append(buf, c)
 			d.i++
 		default:
-			r, size := utf8.DecodeRune(b[d.i:])
+			r, size := utf8.DecodeRuneInString(b[d.i:])
 			if r == utf8.RuneError && size == 1 {
 				buf = utf8.AppendRune(buf, utf8.RuneError)
 			} else {
@@ -321,8 +361,8 @@ func (d *jsonDecoder) str() (string, error) {
 
 func (d *jsonDecoder) hex4() (rune, error) {
 	if len(d.b)-d.i < 4 {
-		for _, c := range d.b[d.i:] {
-			if _, ok := hexDigit(c); !ok {
+		for k := d.i; k < len(d.b); k++ {
+			if c := d.b[k]; !isHexDigit(c) {
 				return 0, d.errorf("invalid character %q in \\u hexadecimal character escape", c)
 			}
 		}
@@ -340,6 +380,8 @@ func (d *jsonDecoder) hex4() (rune, error) {
 	d.i += 4
 	return r, nil
 }
+
+func isHexDigit(c byte) bool { _, ok := hexDigit(c); return ok }
 
 func hexDigit(c byte) (byte, bool) {
 	switch {

@@ -1,0 +1,452 @@
+package asl
+
+import (
+	"strings"
+	"sync"
+)
+
+// statePlan is a State prepared for running, built once per State on first
+// use and shared by every engine and execution: its payload templates and
+// Choice rules compiled (paths and intrinsic calls parsed, template keys
+// sorted with ".$" stripped, literal sub-trees kept as shared values), its
+// history event names and its resource's event fields computed. A plan is
+// immutable; a State must not be changed once an engine has run it (the
+// compiler builds a new definition instead).
+type statePlan struct {
+	parameters     *tmpl // Parameters (not for Map states)
+	resultSelector *tmpl
+	itemSelector   *tmpl // a Map state's ItemSelector, or its Parameters
+	choices        []cRule
+
+	entered, exited, succeeded string      // history event types
+	res                        *eventExtra // a Task's resourceType and resource
+}
+
+// plans maps *State to its *statePlan. Like the path and intrinsic caches it
+// stops growing at maxParsed entries; past that, plans are built per use.
+var plans sync.Map
+
+func planOf(st *State) *statePlan {
+	if p, ok := plans.Load(st); ok {
+		return p.(*statePlan)
+	}
+	p := compilePlan(st)
+	cacheParsed(&plans, st, p)
+	return p
+}
+
+func compilePlan(st *State) *statePlan {
+	p := &statePlan{
+		entered:   st.Type + "StateEntered",
+		exited:    st.Type + "StateExited",
+		succeeded: st.Type + "StateSucceeded",
+	}
+	if st.Parameters != nil && st.Type != "Map" {
+		p.parameters = compileTemplate("Parameters", st.Parameters)
+	}
+	if st.ResultSelector != nil {
+		p.resultSelector = compileTemplate("ResultSelector", st.ResultSelector)
+	}
+	if st.Type == "Map" {
+		sel := st.ItemSelector
+		if sel == nil {
+			sel = st.Parameters
+		}
+		if sel != nil {
+			p.itemSelector = compileTemplate("ItemSelector", sel)
+		}
+	}
+	if len(st.Choices) > 0 {
+		p.choices = make([]cRule, len(st.Choices))
+		for i := range st.Choices {
+			compileRule(&p.choices[i], &st.Choices[i])
+		}
+	}
+	if st.Type == "Task" {
+		rt, rs := resourceParts(st.Resource)
+		p.res = &eventExtra{resType: rt, res: rs}
+	}
+	return p
+}
+
+// parsePathCached and parseIntrinsicCached parse through the process-wide
+// caches.
+func parsePathCached(s string) (*Path, error) {
+	if p, ok := parsedPaths.Load(s); ok {
+		return p.(*Path), nil
+	}
+	p, err := ParsePath(s)
+	if err != nil {
+		return nil, err
+	}
+	cacheParsed(&parsedPaths, s, p)
+	return p, nil
+}
+
+func parseIntrinsicCached(s string) (*Intrinsic, error) {
+	if f, ok := parsedCalls.Load(s); ok {
+		return f.(*Intrinsic), nil
+	}
+	f, err := ParseIntrinsic(s)
+	if err != nil {
+		return nil, err
+	}
+	cacheParsed(&parsedCalls, s, f)
+	return f, nil
+}
+
+// copyErr returns a fresh copy of a compiled error, so no caller can change
+// the plan's.
+func copyErr(e *Error) *Error {
+	c := *e
+	return &c
+}
+
+// Payload templates
+
+type tmplKind uint8
+
+const (
+	tLit  tmplKind = iota // a value without ".$" keys, shared as is
+	tObj                  // an object with ".$" keys somewhere below
+	tArr                  // an array with ".$" keys somewhere below
+	tPath                 // the value of a ".$" key: a path
+	tCall                 // the value of a ".$" key: an intrinsic function
+	tErr                  // the value of a ".$" key that fails when evaluated
+)
+
+// tmpl is a compiled payload template (Parameters, ItemSelector,
+// ResultSelector).
+type tmpl struct {
+	kind   tmplKind
+	lit    any
+	fields []tmplField // tObj, in the order of the keys as written, sorted
+	elems  []*tmpl     // tArr
+	key    string      // tPath: the key as written (with ".$"), for messages
+	expr   string      // tPath: the path as written
+	path   *Path
+	call   *Intrinsic
+	err    *Error
+}
+
+type tmplField struct {
+	name string // the output key (".$" stripped)
+	t    *tmpl
+}
+
+// hasDollar reports whether any object in v has a key ending in ".$".
+func hasDollar(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if strings.HasSuffix(k, ".$") || hasDollar(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasDollar(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func compileTemplate(field string, v any) *tmpl {
+	if !hasDollar(v) {
+		return &tmpl{kind: tLit, lit: v}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		// Sorted keys: intrinsic functions that draw random numbers must
+		// draw them in a stable order for seeded runs to repeat.
+		keys := sortedKeys(x)
+		t := &tmpl{kind: tObj, fields: make([]tmplField, len(keys))}
+		for i, k := range keys {
+			if name, ok := strings.CutSuffix(k, ".$"); ok {
+				t.fields[i] = tmplField{name: name, t: compileDollar(field, k, x[k])}
+				continue
+			}
+			t.fields[i] = tmplField{name: k, t: compileTemplate(field, x[k])}
+		}
+		return t
+	case []any:
+		t := &tmpl{kind: tArr, elems: make([]*tmpl, len(x))}
+		for i, e := range x {
+			t.elems[i] = compileTemplate(field, e)
+		}
+		return t
+	}
+	return &tmpl{kind: tLit, lit: v}
+}
+
+func compileDollar(field, key string, v any) *tmpl {
+	s, ok := v.(string)
+	if !ok {
+		return &tmpl{kind: tErr, err: newError(ErrRuntime, "the value of %s field %q must be a string", field, key)}
+	}
+	if IsIntrinsic(s) {
+		f, err := parseIntrinsicCached(s)
+		if err != nil {
+			return &tmpl{kind: tErr, err: &Error{Name: ErrRuntime, Cause: err.Error()}}
+		}
+		return &tmpl{kind: tCall, call: f}
+	}
+	p, err := parsePathCached(s)
+	if err != nil {
+		return &tmpl{kind: tErr, err: &Error{Name: ErrRuntime, Cause: err.Error()}}
+	}
+	return &tmpl{kind: tPath, key: key, expr: s, path: p}
+}
+
+// evalTemplate evaluates a compiled template against input. field names the
+// template in error messages.
+func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any) (any, error) {
+	switch t.kind {
+	case tLit:
+		return t.lit, nil
+	case tObj:
+		out := make(map[string]any, len(t.fields))
+		for i := range t.fields {
+			f := &t.fields[i]
+			v, err := e.evalTemplate(r, field, f.t, input)
+			if err != nil {
+				return nil, err
+			}
+			out[f.name] = v
+		}
+		return out, nil
+	case tArr:
+		out := make([]any, len(t.elems))
+		for i, el := range t.elems {
+			v, err := e.evalTemplate(r, field, el, input)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case tPath:
+		v, ok := e.evalParsed(r, t.path, input)
+		if !ok {
+			// States.Runtime, not States.ParameterPathFailure: see errors.go.
+			return nil, newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", t.expr, t.key, field, r.name)
+		}
+		return v, nil
+	case tCall:
+		return t.call.eval(&intrinsicEnv{input: input, eng: e, run: r, rng: e.rng})
+	}
+	return nil, copyErr(t.err)
+}
+
+// evalParsed evaluates a parsed path against input, or against the context
+// object for "$$" paths.
+func (e *Engine) evalParsed(r *run, p *Path, input any) (any, bool) {
+	if p.context {
+		return e.ctxPath(r, p, input)
+	}
+	return p.Eval(input, nil)
+}
+
+// Context object
+
+// ctxPath evaluates a "$$" path. A definite path into $$.Execution,
+// $$.StateMachine or $$.State reads that part alone, without building the
+// whole context object for the state (the common case: a template or rule
+// reads one field); anything else evaluates against contextObject.
+func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
+	if r.ctx != nil || !p.definite || len(p.segs) == 0 || p.segs[0].op != segName {
+		return p.Eval(input, e.contextObject(r))
+	}
+	segs := p.segs[1:]
+	var v any
+	switch p.segs[0].name {
+	case "Execution":
+		v = e.ctxExecution(r.exec)
+	case "StateMachine":
+		if r.exec.ctxSM == nil {
+			e.ctxExecution(r.exec)
+		}
+		v = r.exec.ctxSM
+	case "State":
+		if len(segs) == 0 {
+			return p.Eval(input, e.contextObject(r))
+		}
+		if segs[0].op != segName {
+			return nil, false
+		}
+		switch segs[0].name {
+		case "Name":
+			v = r.name
+		case "EnteredTime":
+			v = formatTime(r.entered)
+		case "RetryCount":
+			v = intNumber(int64(r.retryCount))
+		default:
+			return nil, false
+		}
+		segs = segs[1:]
+	default:
+		return nil, false // $$.Map exists only in an ItemSelector (r.ctx set)
+	}
+	for _, sg := range segs {
+		var ok bool
+		if v, ok = step1(v, sg); !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// ctxExecution returns the context object's Execution object, building it
+// (and the StateMachine object) once per execution run.
+func (e *Engine) ctxExecution(x *Execution) map[string]any {
+	if x.ctxExec == nil {
+		x.ctxExec = map[string]any{
+			"Id":        x.ARN,
+			"Name":      x.Name,
+			"StartTime": formatTime(x.StartTime),
+			"Input":     x.Input,
+			"RoleArn":   "arn:aws:iam::000000000000:role/parcours-local",
+		}
+		x.ctxSM = map[string]any{
+			"Id":   "arn:aws:states:local:000000000000:stateMachine:" + x.smName,
+			"Name": x.smName,
+		}
+	}
+	return x.ctxExec
+}
+
+// Choice rules
+
+type ruleKind uint8
+
+const (
+	ruleCmp ruleKind = iota
+	ruleAnd
+	ruleOr
+	ruleNot
+)
+
+// cRule is a compiled ChoiceRule: paths parsed, operator and operand read
+// once.
+type cRule struct {
+	kind      ruleKind
+	subs      []cRule // And, Or; Not has one
+	variable  string
+	vpath     *Path
+	verr      *Error // Variable does not parse
+	isPresent int8   // 0: no IsPresent; 1: IsPresent false; 2: true
+	op        string // comparator without its Path suffix; "" when none
+	operand   any
+	isPath    bool
+	opath     string
+	oPath     *Path
+	oerr      *Error
+}
+
+func compileRule(c *cRule, src *ChoiceRule) {
+	switch {
+	case len(src.And) > 0:
+		c.kind = ruleAnd
+		c.subs = make([]cRule, len(src.And))
+		for i := range src.And {
+			compileRule(&c.subs[i], &src.And[i])
+		}
+		return
+	case len(src.Or) > 0:
+		c.kind = ruleOr
+		c.subs = make([]cRule, len(src.Or))
+		for i := range src.Or {
+			compileRule(&c.subs[i], &src.Or[i])
+		}
+		return
+	case src.Not != nil:
+		c.kind = ruleNot
+		c.subs = make([]cRule, 1)
+		compileRule(&c.subs[0], src.Not)
+		return
+	}
+	c.variable = src.Variable
+	if p, err := parsePathCached(src.Variable); err != nil {
+		c.verr = &Error{Name: ErrRuntime, Cause: err.Error()}
+	} else {
+		c.vpath = p
+	}
+	if src.IsPresent != nil {
+		c.isPresent = 1
+		if *src.IsPresent {
+			c.isPresent = 2
+		}
+	}
+	c.op, c.operand, c.isPath = comparator(src)
+	if c.isPath {
+		c.opath = c.operand.(string)
+		if p, err := parsePathCached(c.opath); err != nil {
+			c.oerr = &Error{Name: ErrRuntime, Cause: err.Error()}
+		} else {
+			c.oPath = p
+		}
+	}
+}
+
+// evalRule evaluates one compiled choice rule. A comparison against a value
+// of another type is false; a Variable (or a *Path operand) that does not
+// exist is States.Runtime, except for IsPresent.
+func (e *Engine) evalRule(r *run, c *cRule, input any) (bool, error) {
+	switch c.kind {
+	case ruleAnd:
+		for i := range c.subs {
+			ok, err := e.evalRule(r, &c.subs[i], input)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	case ruleOr:
+		for i := range c.subs {
+			ok, err := e.evalRule(r, &c.subs[i], input)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	case ruleNot:
+		ok, err := e.evalRule(r, &c.subs[0], input)
+		return !ok, err
+	}
+	if c.verr != nil {
+		return false, copyErr(c.verr)
+	}
+	v, present := e.evalParsed(r, c.vpath, input)
+	if c.isPresent != 0 {
+		return present == (c.isPresent == 2), nil
+	}
+	if !present {
+		return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", c.variable, r.name)
+	}
+	if c.op == "" {
+		return false, newError(ErrRuntime, "a Choice rule of state '%s' has no comparison operator", r.name)
+	}
+	want := c.operand
+	if c.isPath {
+		if c.oerr != nil {
+			return false, copyErr(c.oerr)
+		}
+		w, ok := e.evalParsed(r, c.oPath, input)
+		if !ok {
+			return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", c.opath, r.name)
+		}
+		if !comparandType(c.op, w) {
+			// The AWS documentation does not say what a *Path comparand of
+			// the wrong type does; aws-local-stepfunctions raises
+			// States.Runtime and so do we (difftest cases
+			// choice_*_path, choice_boolean). A Variable of the wrong type
+			// only fails to match.
+			return false, newError(ErrRuntime, "Path '%s' in a Choice rule of state '%s' evaluated to %s, but %s needs %s", c.opath, r.name, describe(w), c.op+"Path", comparandKind(c.op))
+		}
+		want = w
+	}
+	return compare(c.op, v, want), nil
+}
