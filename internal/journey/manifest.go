@@ -82,8 +82,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-// Manifest is contract.Manifest, named here too for internal/samtemplate's
-// checks, which another change is editing; new code should name
-// contract.Manifest.
-type Manifest = contract.Manifest

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/journey"
+	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/router"
 )
 
@@ -129,7 +130,7 @@ func (t *Template) CheckStateMachines(root string) []string {
 // configuration code, names for every journey of the manifest the live
 // alias of that journey's state machine; its StartExecution statement
 // covers exactly those state machines, only through the alias.
-func (t *Template) CheckRouter(m journey.Manifest) []string {
+func (t *Template) CheckRouter(m contract.Manifest) []string {
 	var p []string
 	fn, ok := t.Resource("RouterFunction")
 	if !ok {
@@ -620,7 +621,7 @@ func (t *Template) CheckDashboardResources() []string {
 // CheckHandWritten: outside its generated regions, template.yaml names
 // no journey of the manifest and no journey's state machine, so adding or
 // removing a journey never needs a hand edit.
-func CheckHandWritten(doc string, m journey.Manifest) []string {
+func CheckHandWritten(doc string, m contract.Manifest) []string {
 	var p []string
 	var names []*regexp.Regexp
 	for _, j := range m.Journeys {
