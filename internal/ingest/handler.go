@@ -153,8 +153,11 @@ func (h *Handler) apply(ctx context.Context, name string, evs []touchpoint.Event
 			h.metrics.Count(MetricFailed, 1, map[string]string{"Source": name})
 			return respond(http.StatusServiceUnavailable, Response{Status: "error", Reason: reasonStorage})
 		}
-		h.log.InfoContext(ctx, "event", "source", name, "event_id", ev.ID, "type", ev.Type, "outcome", out.Status,
-			"profile", hashOrEmpty(out.Email), "reason", out.Reason)
+		// LogAttrs: the same line as InfoContext with key-value pairs, without
+		// boxing each value.
+		h.log.LogAttrs(ctx, slog.LevelInfo, "event", slog.String("source", name), slog.String("event_id", ev.ID),
+			slog.String("type", string(ev.Type)), slog.String("outcome", string(out.Status)),
+			slog.String("profile", hashOrEmpty(out.Email)), slog.String("reason", out.Reason))
 		switch out.Status {
 		case profile.Stored:
 			stored++
@@ -216,13 +219,48 @@ func (h *Handler) ignore(ctx context.Context, source, reason string) events.APIG
 	return respond(http.StatusAccepted, Response{Status: "ignored", Reason: reason})
 }
 
+// respond answers with r as its JSON body. Every webhook passes here, so
+// the body is written by hand: the bytes are json.Marshal(r)'s (strings
+// that need escaping go through encoding/json), and the two usual answers
+// are constants.
 func respond(status int, r Response) events.APIGatewayV2HTTPResponse {
-	b, _ := json.Marshal(r) // two strings: cannot fail
+	var body string
+	switch {
+	case r == Response{Status: "stored"}:
+		body = `{"status":"stored"}`
+	case r == Response{Status: "duplicate"}:
+		body = `{"status":"duplicate"}`
+	default:
+		b := make([]byte, 0, len(`{"status":"","reason":""}`)+len(r.Status)+len(r.Reason))
+		b = append(b, `{"status":`...)
+		b = appendJSONString(b, r.Status)
+		if r.Reason != "" {
+			b = append(b, `,"reason":`...)
+			b = appendJSONString(b, r.Reason)
+		}
+		body = string(append(b, '}'))
+	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json"},
-		Body:       string(b),
+		Body:       body,
 	}
+}
+
+// appendJSONString appends s as json.Marshal writes it: printable ASCII
+// other than the quote, the backslash and the HTML characters json escapes
+// (<, >, &) is copied as it is; any other string is encoded by
+// encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string: cannot fail
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func hashOrEmpty(email string) string {

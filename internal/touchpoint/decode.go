@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits on a webhook body, beyond the handler's body size limit.
@@ -24,28 +25,35 @@ var errMalformed = &InputError{Reason: "malformed JSON"}
 
 // checkDepth rejects JSON nested deeper than MaxDepth without decoding it, so
 // a hostile body cannot make the decoder recurse. It only counts brackets
-// outside strings; syntax errors are left to the decoder.
+// outside strings; syntax errors are left to the decoder. Strings are
+// skipped with bytes.IndexByte: a quote closes the string when the run of
+// backslashes before it is even.
 func checkDepth(b []byte) error {
-	depth, inStr, esc := 0, false, false
-	for _, c := range b {
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
 		case '"':
-			inStr = true
+			j := i + 1
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					return nil // unterminated string: the decoder reports it
+				}
+				j += k
+				n := 0
+				for p := j - 1; p > i && b[p] == '\\'; p-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
+				}
+				j++
+			}
+			i = j
 		case '{', '[':
 			depth++
 			if depth > MaxDepth {
-				return &InputError{Reason: fmt.Sprintf("JSON nested deeper than %d levels", MaxDepth)}
+				return errTooDeep
 			}
 		case '}', ']':
 			depth--
@@ -53,6 +61,8 @@ func checkDepth(b []byte) error {
 	}
 	return nil
 }
+
+var errTooDeep = &InputError{Reason: "JSON nested deeper than " + strconv.Itoa(MaxDepth) + " levels"}
 
 // decodeJSON unmarshals a body into v and turns every failure into an
 // *InputError naming the field. Type errors name the field by its dotted
@@ -107,8 +117,8 @@ type jsonID string
 func (id *jsonID) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*id = jsonID(s)
@@ -134,6 +144,35 @@ func isDigits(b []byte) bool {
 	return true
 }
 
+// unquote returns the string a JSON string literal stands for. A literal
+// without escapes, control characters or invalid UTF-8 (nearly all of them)
+// is copied as it is; any other goes through encoding/json, so the result is
+// always the one json.Unmarshal gives.
+func unquote(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plainString(b[1:len(b)-1]) {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// plainString reports whether b is the inside of a JSON string literal
+// that needs no unescaping: no quote, backslash or control character, and
+// valid UTF-8.
+func plainString(b []byte) bool {
+	ascii := true
+	for _, c := range b {
+		switch {
+		case c < 0x20 || c == '"' || c == '\\':
+			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(b)
+}
+
 // jsonNum is a JSON number or numeric string, kept as text: money and
 // quantities are converted from the text, never through float64.
 type jsonNum string
@@ -141,8 +180,8 @@ type jsonNum string
 func (n *jsonNum) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*n = jsonNum(strings.TrimSpace(s))
@@ -162,8 +201,8 @@ type jsonTags []string
 func (t *jsonTags) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*t = nil
@@ -339,15 +378,32 @@ func (c *conv) time(p field, s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	// No string parses under both layouts (one ends with an offset, the
+	// other without), so the order only decides which failure is paid for:
+	// try first the layout the string looks like.
+	first, second := time.RFC3339Nano, noOffset
+	if !hasOffset(s) {
+		first, second = second, first
+	}
+	t, err := time.Parse(first, s)
 	if err != nil {
-		t, err = time.Parse("2006-01-02T15:04:05", s)
+		t, err = time.Parse(second, s)
 	}
 	if err != nil {
 		c.fail(p, "not an RFC 3339 timestamp")
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// noOffset is WooCommerce's *_gmt layout: RFC 3339 without an offset.
+const noOffset = "2006-01-02T15:04:05"
+
+// hasOffset reports whether s ends like an RFC 3339 offset ("Z" or
+// "+hh:mm"/"-hh:mm").
+func hasOffset(s string) bool {
+	n := len(s)
+	return n > 0 && (s[n-1] == 'Z' || s[n-1] == 'z') || n > 6 && (s[n-6] == '+' || s[n-6] == '-')
 }
 
 func (c *conv) timePtr(p field, s string) *time.Time {

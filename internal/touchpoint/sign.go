@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -15,13 +16,47 @@ import (
 // repeated header as one comma-joined value; Set canonicalizes each name
 // ("x-shopify-hmac-sha256" becomes "X-Shopify-Hmac-Sha256"), so the sources'
 // Get lookups find them whatever case the sender used.
+//
+// It is on every webhook's path, so it allocates little: the values share
+// one backing array (each capped, so an Add cannot spill into the next),
+// and the names the sources read, and the usual ones, come canonical from
+// a fixed table instead of being canonicalized again.
 func HeadersFrom(m map[string]string) http.Header {
 	h := make(http.Header, len(m))
+	vals := make([]string, len(m))
+	i := 0
 	for k, v := range m {
-		h.Set(k, v)
+		ck, ok := canonicalNames[k]
+		if !ok {
+			ck = textproto.CanonicalMIMEHeaderKey(k)
+		}
+		vals[i] = v
+		h[ck] = vals[i : i+1 : i+1]
+		i++
 	}
 	return h
 }
+
+// canonicalNames maps the lower-case header names API Gateway delivers for
+// the sources' headers (and the common ones) to their canonical form. It is
+// fixed: names a sender makes up are canonicalized as they come, never
+// added here.
+var canonicalNames = func() map[string]string {
+	names := []string{
+		"X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Event-Id",
+		"X-Shopify-Webhook-Id", "X-Shopify-Api-Version", "X-Shopify-Triggered-At",
+		"X-WC-Webhook-Signature", "X-WC-Webhook-Topic", "X-WC-Webhook-Source", "X-WC-Webhook-ID",
+		"X-WC-Webhook-Delivery-ID", "X-WC-Webhook-Event", "X-WC-Webhook-Resource",
+		"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature",
+		"Accept", "Accept-Encoding", "Content-Length", "Content-Type", "Host", "User-Agent",
+		"X-Amzn-Trace-Id", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto",
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = textproto.CanonicalMIMEHeaderKey(n)
+	}
+	return m
+}()
 
 // splitSecrets parses a secret setting: one secret, or two comma-separated
 // secrets during a rotation (the old and the new; either is accepted).

@@ -1,7 +1,6 @@
 package touchpoint
 
 import (
-	"encoding/json"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -14,7 +13,9 @@ import (
 //
 // Headers: X-WC-Webhook-Signature (base64 HMAC-SHA256 of the raw body with
 // the webhook's secret), X-WC-Webhook-Topic, X-WC-Webhook-Source (the shop's
-// home URL), X-WC-Webhook-ID and X-WC-Webhook-Delivery-ID.
+// home URL), X-WC-Webhook-ID and X-WC-Webhook-Delivery-ID. The lookups
+// spell them canonically (X-Wc-Webhook-Topic), which Get finds without
+// canonicalizing the name again.
 type WooCommerce struct {
 	keys [][]byte
 }
@@ -36,7 +37,7 @@ func (*WooCommerce) Name() string { return "woocommerce" }
 var wooPing = regexp.MustCompile(`^webhook_id=[0-9]{1,20}$`)
 
 func isWooPing(r Request) bool {
-	return r.Headers.Get("X-WC-Webhook-Topic") == "" && wooPing.Match(r.Body)
+	return r.Headers.Get("X-Wc-Webhook-Topic") == "" && wooPing.Match(r.Body)
 }
 
 // Verify implements Source. The creation ping carries no signature
@@ -44,7 +45,7 @@ func isWooPing(r Request) bool {
 // "webhook_id=<digits>", with no topic header, passes, and Decode turns it
 // into no events. Everything else needs a valid signature.
 func (w *WooCommerce) Verify(r Request) error {
-	h := r.Headers.Get("X-WC-Webhook-Signature")
+	h := r.Headers.Get("X-Wc-Webhook-Signature")
 	if h == "" {
 		if isWooPing(r) {
 			return nil
@@ -73,7 +74,7 @@ func (w *WooCommerce) Decode(r Request) ([]Event, error) {
 	if isWooPing(r) {
 		return nil, nil
 	}
-	topic := strings.TrimSpace(r.Headers.Get("X-WC-Webhook-Topic"))
+	topic := strings.TrimSpace(r.Headers.Get("X-Wc-Webhook-Topic"))
 	if topic == "" {
 		return nil, &InputError{Field: "X-WC-Webhook-Topic", Reason: "header missing"}
 	}
@@ -82,11 +83,11 @@ func (w *WooCommerce) Decode(r Request) ([]Event, error) {
 	default:
 		return nil, &IgnoredError{Reason: "topic " + strconv.Quote(topic) + " is not used by parcours"}
 	}
-	shop := wooShop(r.Headers.Get("X-WC-Webhook-Source"))
+	shop := wooShop(r.Headers.Get("X-Wc-Webhook-Source"))
 	if shop == "" {
 		return nil, &InputError{Field: "X-WC-Webhook-Source", Reason: "header missing"}
 	}
-	webhookID := strings.TrimSpace(r.Headers.Get("X-WC-Webhook-ID"))
+	webhookID := strings.TrimSpace(r.Headers.Get("X-Wc-Webhook-Id"))
 	if len(shop) > 255 || len(webhookID) > 255 {
 		return nil, &InputError{Reason: "header longer than 255 bytes"}
 	}
@@ -249,10 +250,10 @@ func (w *WooCommerce) touch(c *conv, d *wooDoc) *Touch {
 		var s string
 		switch m.Key {
 		case "_wc_order_attribution_session_entry", "_wc_order_attribution_referrer", "_wc_order_attribution_device_type":
-			if json.Unmarshal(m.Value, &s) != nil {
+			if !m.Value.ok {
 				continue
 			}
-			s = c.str(field{"meta_data", i, "value"}, s)
+			s = c.str(field{"meta_data", i, "value"}, m.Value.s)
 		default:
 			continue
 		}
@@ -346,8 +347,29 @@ type wooRefund struct {
 }
 
 type wooMeta struct {
-	Key   string          `json:"key"`
-	Value json.RawMessage `json:"value"`
+	Key   string       `json:"key"`
+	Value wooMetaValue `json:"value"`
+}
+
+// wooMetaValue is a meta_data value as parcours reads it: a string (null
+// reads as ""); any other value, or none, is not ok. Nothing else of it is
+// kept.
+type wooMetaValue struct {
+	s  string
+	ok bool
+}
+
+func (v *wooMetaValue) UnmarshalJSON(b []byte) error {
+	*v = wooMetaValue{}
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		if s, err := unquote(b); err == nil {
+			*v = wooMetaValue{s: s, ok: true}
+		}
+	case string(b) == "null":
+		v.ok = true
+	}
+	return nil
 }
 
 var _ Source = (*WooCommerce)(nil)
