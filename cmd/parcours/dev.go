@@ -24,9 +24,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	speed := fs.Float64("speed", 1, "virtual seconds per real second (0 stops the clock: only /_dev/api/clock/advance moves it)")
 	outbox := fs.String("outbox-dir", "", "also write every email as <message id>.eml in this folder")
+	seed := fs.Int64("seed", 0, "seed of the journeys' random choices (split steps); 0: time-based, another value repeats a run's choices")
 	dir := fs.String("dir", "", "repository root (template.yaml, statemachines/, journeys/); default: the nearest folder up from here with a template.yaml")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: parcours dev [--speed N] [--outbox-dir DIR] [--dir DIR]\n\nEnvironment: PORT (default 8080), SHOPIFY_WEBHOOK_SECRET, WOOCOMMERCE_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET, UNSUBSCRIBE_SECRET (dev defaults when unset). docs/dev.md is the guide.")
+		fmt.Fprintln(stderr, "usage: parcours dev [--speed N] [--outbox-dir DIR] [--seed N] [--dir DIR]\n\nEnvironment: PORT (default 8080), SHOPIFY_WEBHOOK_SECRET, WOOCOMMERCE_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET, UNSUBSCRIBE_SECRET (dev defaults when unset). docs/dev.md is the guide.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -41,7 +42,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	s, err := devstack.Start(ctx, devstack.Config{
 		Dir: *dir, Addr: net.JoinHostPort("127.0.0.1", port), Speed: *speed, OutboxDir: *outbox,
-		Log: stderr, Getenv: os.Getenv,
+		Seed: *seed, Log: stderr, Getenv: os.Getenv,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "parcours dev: %v\n", err)

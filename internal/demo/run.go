@@ -81,7 +81,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("demo: the story has no beats")
 	}
 	logs := &logTap{next: opt.Log}
-	s, err := devstack.Start(ctx, devstack.Config{Dir: opt.Dir, Addr: opt.Addr, Start: fixtures[0].At, Log: logs})
+	s, err := devstack.Start(ctx, devstack.Config{Dir: opt.Dir, Addr: opt.Addr, Start: fixtures[0].At, Log: logs, Seed: devstack.FixedSeed})
 	if err != nil {
 		return nil, err
 	}

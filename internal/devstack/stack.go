@@ -84,7 +84,17 @@ type Config struct {
 	// dropped to DeadLetters; 0 means 10.
 	StreamBackoff  time.Duration
 	StreamAttempts int
+	// Seed seeds the ASL engine's random source: which branch a journey's
+	// split step takes (States.MathRandom), States.UUID, retry jitter.
+	// Zero means a time-based seed (parcours dev); simulate, demo and
+	// tests set a fixed one (FixedSeed) so a split gives the same timeline
+	// every run.
+	Seed int64
 }
+
+// FixedSeed is the Seed of runs that must repeat: parcours simulate,
+// parcours demo and the tests.
+const FixedSeed int64 = 1
 
 // Stack is a running dev stack.
 type Stack struct {
@@ -250,7 +260,11 @@ func (s *Stack) setup() error {
 	}
 	s.ses = sesapi.NewServer(sesOpts...)
 	s.sfn = sfnapi.NewServer(sfnapi.WithRunner(runner{s}), sfnapi.WithClock(s.Now))
-	s.engine = asl.NewEngine(asl.EngineOptions{Clock: s.clock, Resolver: s, Seed: time.Now().UnixNano()})
+	seed := s.cfg.Seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	s.engine = asl.NewEngine(asl.EngineOptions{Clock: s.clock, Resolver: s, Seed: seed})
 
 	for _, res := range t.StateMachines {
 		m, err := loadMachine(s.dir, res)

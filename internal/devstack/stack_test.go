@@ -36,6 +36,9 @@ func startStack(t *testing.T, cfg Config) *Stack {
 	if cfg.Start.IsZero() {
 		cfg.Start = start
 	}
+	if cfg.Seed == 0 {
+		cfg.Seed = FixedSeed
+	}
 	var logs bytes.Buffer
 	if cfg.Log == nil {
 		cfg.Log = &logs

@@ -55,7 +55,7 @@ type stack struct {
 func startStack(t *testing.T, start time.Time) *stack {
 	t.Helper()
 	logs := &syncBuffer{}
-	s, err := devstack.Start(context.Background(), devstack.Config{Dir: repoRoot, Start: start, Log: logs})
+	s, err := devstack.Start(context.Background(), devstack.Config{Dir: repoRoot, Start: start, Log: logs, Seed: devstack.FixedSeed})
 	if err != nil {
 		t.Fatalf("start the dev stack: %v", err)
 	}

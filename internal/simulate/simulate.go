@@ -179,7 +179,7 @@ func Run(ctx context.Context, opts Options, sc *Scenario) (*Result, error) {
 		stackStart = sc.Start.Add(-sc.Profile.Since)
 	}
 	logs := &lockedBuffer{tee: opts.Log}
-	s, err := devstack.Start(ctx, devstack.Config{Dir: opts.Dir, Start: stackStart, Log: logs})
+	s, err := devstack.Start(ctx, devstack.Config{Dir: opts.Dir, Start: stackStart, Log: logs, Seed: devstack.FixedSeed})
 	if err != nil {
 		return nil, fmt.Errorf("start the dev stack: %w", err)
 	}

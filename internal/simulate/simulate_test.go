@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parcours/parcours/internal/journey"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden timelines in testdata/golden/")
@@ -270,5 +272,78 @@ func BenchmarkRun(b *testing.B) {
 		if _, err := Run(context.Background(), Options{Dir: root, Journey: "abandoned-cart"}, sc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSplitIsStable: in a copy of the repository with a journey whose
+// first step is a 50/50 split, the same scenario run again and again takes
+// the same branch: simulate gives the dev stack a fixed engine seed.
+func TestSplitIsStable(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"journeys", "statemachines"} {
+		copyTree(t, filepath.Join(root, d), filepath.Join(dir, d))
+	}
+	for _, f := range []string{"template.yaml", "README.md"} {
+		copyTree(t, filepath.Join(root, f), filepath.Join(dir, f))
+	}
+	copyTree(t, filepath.Join("testdata", "journeys", "coin-flip"), filepath.Join(dir, "journeys", "coin-flip"))
+	out, err := journey.Build(dir)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	if err := out.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Parse("coin.yaml", []byte(`name: coin
+profile: {email: ines@example.com, first_name: Ines, new: true}
+events:
+  - at: 0s
+    type: customer_created
+    consent: {state: subscribed, opt_in_level: single_opt_in}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	for i := range 8 {
+		res, err := Run(context.Background(), Options{Dir: dir, Journey: "coin-flip"}, sc)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		sent := strings.Join(res.Sent(), ",")
+		if sent != "heads" && sent != "tails" {
+			t.Fatalf("run %d sent %q, want heads or tails", i, sent)
+		}
+		var text bytes.Buffer
+		if err := res.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = text.String()
+		} else if text.String() != first {
+			t.Fatalf("run %d differs from run 0:\n%s\n--- run 0 ---\n%s", i, text.String(), first)
+		}
+	}
+}
+
+// copyTree copies a file or a folder.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
