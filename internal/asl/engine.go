@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -82,13 +81,44 @@ type TaskCall struct {
 	// Input is the effective input: the state input after InputPath and
 	// Parameters.
 	Input any
-	// Context is the context object ($$) as the state sees it.
-	Context map[string]any
 	// Attempt is 0 for the first call and counts retries.
 	Attempt int
 	// Timeout is the state's TimeoutSeconds (or TimeoutSecondsPath); 0 when
 	// none. The ctx passed to Invoke carries it as a deadline in wall time.
 	Timeout time.Duration
+	// EnteredTime is when the state was entered ($$.State.EnteredTime), in
+	// the engine's clock.
+	EnteredTime time.Time
+
+	exec *Execution
+}
+
+// ContextObject returns the context object ($$) as the state sees it:
+// Execution, State and StateMachine. It is built on each call (most
+// resolvers never read it), from fields that do not change once the
+// execution has started, so it may be called at any time.
+func (c TaskCall) ContextObject() map[string]any {
+	ctx := map[string]any{
+		"State": map[string]any{
+			"Name":        c.StateName,
+			"EnteredTime": formatTime(c.EnteredTime),
+			"RetryCount":  intNumber(int64(c.Attempt)),
+		},
+	}
+	if x := c.exec; x != nil {
+		ctx["Execution"] = map[string]any{
+			"Id":        x.ARN,
+			"Name":      x.Name,
+			"StartTime": formatTime(x.StartTime),
+			"Input":     x.Input,
+			"RoleArn":   roleARN,
+		}
+		ctx["StateMachine"] = map[string]any{
+			"Id":   "arn:aws:states:local:000000000000:stateMachine:" + x.smName,
+			"Name": x.smName,
+		}
+	}
+	return ctx
 }
 
 // Resolver runs Task states. Returning *Error raises that error name; a
@@ -182,10 +212,12 @@ type Engine struct {
 	rng      *rand.Rand
 	execs    map[string]*Execution
 	order    []*Execution
-	ready    []*run
+	ready    []*run // runs to step, from readyAt on
+	readyAt  int
 	timers   timerHeap
 	seq      uint64
 	maxTrans int
+	ienv     intrinsicEnv // reused by every intrinsic call (under mu)
 }
 
 // NewEngine makes an engine.
@@ -260,7 +292,7 @@ func (e *Engine) StartNamed(ctx context.Context, sm *StateMachine, smName, name 
 	}
 	e.execs[name] = x
 	e.order = append(e.order, x)
-	e.record(x, event{typ: "ExecutionStarted", input: in})
+	e.record(x, event{typ: "ExecutionStarted", val: in})
 	if sm.TimeoutSeconds != nil && *sm.TimeoutSeconds > 0 {
 		e.schedule(now.Add(time.Duration(*sm.TimeoutSeconds)*time.Second), &run{exec: x, phase: phExecTimeout})
 	}
@@ -335,7 +367,7 @@ func (e *Engine) RunUntilIdle(ctx context.Context) {
 func (e *Engine) fireDue(ctx context.Context, until time.Time) {
 	e.drain(ctx)
 	for len(e.timers) > 0 && !e.timers[0].at.After(until) && ctx.Err() == nil {
-		t := heap.Pop(&e.timers).(*timer)
+		t := e.timers.pop()
 		if e.vclock != nil {
 			e.vclock.Set(t.at)
 		}
@@ -416,22 +448,53 @@ type timer struct {
 	r   *run
 }
 
-type timerHeap []*timer
+// timerHeap is a binary min-heap of timers by (at, seq), held by value (a
+// parked run costs no timer allocation).
+type timerHeap []timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
+func (h timerHeap) less(i, j int) bool {
 	if h[i].at.Equal(h[j].at) {
 		return h[i].seq < h[j].seq
 	}
 	return h[i].at.Before(h[j].at)
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	a := *h
+	t := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = timer{}
+	a = a[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && a.less(r, l) {
+			m = r
+		}
+		if !a.less(m, i) {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
 	return t
 }
 
@@ -443,20 +506,20 @@ func (e *Engine) schedule(at time.Time, r *run) {
 		r.exec.ctxExec, r.exec.ctxSM = nil, nil
 	}
 	e.seq++
-	heap.Push(&e.timers, &timer{at: at, seq: e.seq, r: r})
+	e.timers.push(timer{at: at, seq: e.seq, r: r})
 }
 
 // drain runs ready runs until none is ready.
 func (e *Engine) drain(ctx context.Context) {
-	for len(e.ready) > 0 {
-		r := e.ready[0]
-		e.ready[0] = nil
-		e.ready = e.ready[1:]
-		if len(e.ready) == 0 {
-			e.ready = nil
-		}
+	// The queue's array is reused: stepping appends to it while this
+	// loop reads from its front.
+	for e.readyAt < len(e.ready) {
+		r := e.ready[e.readyAt]
+		e.ready[e.readyAt] = nil
+		e.readyAt++
 		e.step(ctx, r)
 	}
+	e.ready, e.readyAt = e.ready[:0], 0
 }
 
 func (e *Engine) fire(r *run) {

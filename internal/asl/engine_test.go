@@ -142,7 +142,7 @@ func TestEngineRun(t *testing.T) {
 				if c.Attempt < 2 {
 					return nil, &Error{Name: "Throttled", Cause: "slow down"}
 				}
-				return map[string]any{"attempt": c.Attempt, "rc": c.Context["State"].(map[string]any)["RetryCount"]}, nil
+				return map[string]any{"attempt": c.Attempt, "rc": c.ContextObject()["State"].(map[string]any)["RetryCount"]}, nil
 			}},
 			input:  `{}`,
 			status: StatusSucceeded, output: `{"attempt":2,"rc":2}`, states: "L", took: 8 * time.Second,

@@ -10,11 +10,13 @@ import (
 // copied (the engine never mutates a value), and JSON text is only built when
 // History is called.
 type event struct {
-	typ    string
-	at     int64 // Unix nanoseconds
-	name   string
-	input  any
-	output any
+	typ  string
+	at   int64 // Unix nanoseconds
+	name string
+	// val is the event's one JSON value: the input of ExecutionStarted,
+	// *StateEntered and TaskScheduled (its parameters), the output of
+	// *StateExited, TaskSucceeded and ExecutionSucceeded.
+	val any
 	*eventExtra
 }
 
@@ -101,11 +103,11 @@ func (x *Execution) History() []HistoryEvent {
 		switch {
 		case ev.typ == "ExecutionStarted":
 			h.DetailsKey = "executionStartedEventDetails"
-			d["input"] = str(ev.input)
+			d["input"] = str(ev.val)
 			d["roleArn"] = "arn:aws:iam::000000000000:role/parcours-local"
 		case ev.typ == "ExecutionSucceeded":
 			h.DetailsKey = "executionSucceededEventDetails"
-			d["output"] = str(ev.output)
+			d["output"] = str(ev.val)
 		case ev.typ == "ExecutionFailed":
 			h.DetailsKey = "executionFailedEventDetails"
 			d["error"], d["cause"] = ev.errName, ev.cause
@@ -118,22 +120,22 @@ func (x *Execution) History() []HistoryEvent {
 		case strings.HasSuffix(ev.typ, "StateEntered"):
 			h.DetailsKey = "stateEnteredEventDetails"
 			d["name"] = ev.name
-			d["input"] = str(ev.input)
+			d["input"] = str(ev.val)
 		case strings.HasSuffix(ev.typ, "StateExited"):
 			h.DetailsKey = "stateExitedEventDetails"
 			d["name"] = ev.name
-			d["output"] = str(ev.output)
+			d["output"] = str(ev.val)
 		case ev.typ == "TaskScheduled":
 			h.DetailsKey = "taskScheduledEventDetails"
 			d["resourceType"], d["resource"], d["region"] = ev.resType, ev.res, "local"
-			d["parameters"] = str(ev.input)
+			d["parameters"] = str(ev.val)
 		case ev.typ == "TaskStarted":
 			h.DetailsKey = "taskStartedEventDetails"
 			d["resourceType"], d["resource"] = ev.resType, ev.res
 		case ev.typ == "TaskSucceeded":
 			h.DetailsKey = "taskSucceededEventDetails"
 			d["resourceType"], d["resource"] = ev.resType, ev.res
-			d["output"] = str(ev.output)
+			d["output"] = str(ev.val)
 		case ev.typ == "TaskFailed":
 			h.DetailsKey = "taskFailedEventDetails"
 			d["resourceType"], d["resource"] = ev.resType, ev.res
@@ -178,13 +180,13 @@ func (x *Execution) States() []StateEntry {
 		switch {
 		case strings.HasSuffix(ev.typ, "StateEntered"):
 			open[ev.name] = append(open[ev.name], len(out))
-			out = append(out, StateEntry{Name: ev.name, Type: strings.TrimSuffix(ev.typ, "StateEntered"), EnteredAt: time.Unix(0, ev.at).UTC(), Input: ev.input})
+			out = append(out, StateEntry{Name: ev.name, Type: strings.TrimSuffix(ev.typ, "StateEntered"), EnteredAt: time.Unix(0, ev.at).UTC(), Input: ev.val})
 		case strings.HasSuffix(ev.typ, "StateExited"):
 			if idx := open[ev.name]; len(idx) > 0 {
 				i := idx[0]
 				open[ev.name] = idx[1:]
 				out[i].ExitedAt = time.Unix(0, ev.at).UTC()
-				out[i].Output = ev.output
+				out[i].Output = ev.val
 			}
 		}
 	}

@@ -156,7 +156,7 @@ func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
 		if err != nil {
 			return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
 		}
-		return f.eval(&intrinsicEnv{input: input, eng: e, run: r, rng: e.rng})
+		return e.callIntrinsic(r, f, input)
 	}
 	v, ok, err := e.evalPath(r, s, input)
 	if err != nil {
@@ -213,7 +213,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			r.attempts = nil
 			r.retryCount = 0
 			r.ctx = nil
-			e.record(r.exec, event{typ: planOf(st).entered, name: r.name, input: r.input})
+			e.record(r.exec, event{typ: planOf(st).entered, name: r.name, val: r.input})
 		}
 		out, next, wait, err := e.exec(ctx, r)
 		if wait {
@@ -236,7 +236,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 		if r.st.Type == "Fail" {
 			return
 		}
-		e.record(r.exec, event{typ: planOf(r.st).exited, name: r.name, output: out})
+		e.record(r.exec, event{typ: planOf(r.st).exited, name: r.name, val: out})
 		if next == "" {
 			e.succeedRun(r, out)
 			return
@@ -457,13 +457,14 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		StateName:     r.name,
 		Resource:      st.Resource,
 		Input:         eff,
-		Context:       e.contextObject(r),
 		Attempt:       r.retryCount,
 		Timeout:       timeout,
+		EnteredTime:   r.entered,
+		exec:          r.exec,
 	}
 	res := planOf(st).res
 	rt, rs := res.resType, res.res
-	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, input: eff, eventExtra: res})
+	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, val: eff, eventExtra: res})
 	e.record(r.exec, event{typ: "TaskStarted", name: r.name, eventExtra: res})
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
@@ -502,7 +503,7 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		return nil, ae
 	}
-	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, output: out, eventExtra: res})
+	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, val: out, eventExtra: res})
 	return out, nil
 }
 
@@ -714,7 +715,7 @@ func (e *Engine) failRun(r *run, ae *Error) {
 		e.failRun(owner, err.(*Error))
 		return
 	}
-	e.record(owner.exec, event{typ: planOf(owner.st).exited, name: owner.name, output: out})
+	e.record(owner.exec, event{typ: planOf(owner.st).exited, name: owner.name, val: out})
 	owner.name, owner.input, owner.phase = next, out, phEnter
 	e.ready = append(e.ready, owner)
 }
@@ -728,7 +729,7 @@ func (e *Engine) endExecution(x *Execution, status string, out any, ae *Error) {
 	switch status {
 	case StatusSucceeded:
 		x.Output = out
-		e.record(x, event{typ: "ExecutionSucceeded", output: out})
+		e.record(x, event{typ: "ExecutionSucceeded", val: out})
 	case StatusTimedOut:
 		x.Error, x.Cause = ae.Name, ae.Cause
 		e.record(x, event{typ: "ExecutionTimedOut", eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})

@@ -203,6 +203,9 @@ type intrinsicEnv struct {
 	eng *Engine
 	run *run
 	rng *rand.Rand
+	// args is a stack of evaluated arguments, reused by nested calls and by
+	// every call made through the same env; functions must not keep it.
+	args []any
 }
 
 type intrinsicFunc struct {
@@ -251,11 +254,15 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 		}
 		return nil, intrinsicErr(f, "expects %d to %d arguments, got %d", def.min, def.max, len(f.args))
 	}
-	vals := make([]any, len(f.args))
+	mark := len(env.args)
+	defer func() {
+		clear(env.args[mark:])
+		env.args = env.args[:mark]
+	}()
 	for i, a := range f.args {
 		switch a.kind {
 		case 'l':
-			vals[i] = a.lit
+			env.args = append(env.args, a.lit)
 		case 'p':
 			var v any
 			var ok bool
@@ -267,16 +274,16 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 			if !ok {
 				return nil, intrinsicErr(f, "the path %s in argument %d does not exist in the input", a.path, i+1)
 			}
-			vals[i] = v
+			env.args = append(env.args, v)
 		case 'c':
 			v, err := a.call.eval(env)
 			if err != nil {
 				return nil, err
 			}
-			vals[i] = v
+			env.args = append(env.args, v)
 		}
 	}
-	return def.fn(env, vals, f)
+	return def.fn(env, env.args[mark:], f)
 }
 
 // EvalIntrinsic evaluates an intrinsic function call against an input and a

@@ -235,9 +235,22 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any) (any, er
 		}
 		return v, nil
 	case tCall:
-		return t.call.eval(&intrinsicEnv{input: input, eng: e, run: r, rng: e.rng})
+		return e.callIntrinsic(r, t.call, input)
 	}
 	return nil, copyErr(t.err)
+}
+
+// callIntrinsic evaluates an intrinsic call with the engine's reusable
+// environment (no allocation for it or its argument list).
+func (e *Engine) callIntrinsic(r *run, f *Intrinsic, input any) (any, error) {
+	env := &e.ienv
+	env.input, env.eng, env.run, env.rng = input, e, r, e.rng
+	if env.args == nil {
+		env.args = make([]any, 0, 8)
+	}
+	v, err := f.eval(env)
+	env.input, env.run = nil, nil
+	return v, err
 }
 
 // evalParsed evaluates a parsed path against input, or against the context
@@ -263,7 +276,26 @@ func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
 	var v any
 	switch p.segs[0].name {
 	case "Execution":
-		v = e.ctxExecution(r.exec)
+		if len(segs) == 0 || segs[0].op != segName {
+			v = e.ctxExecution(r.exec)
+			break
+		}
+		x := r.exec
+		switch segs[0].name {
+		case "Id":
+			v = x.ARN
+		case "Name":
+			v = x.Name
+		case "StartTime":
+			v = formatTime(x.StartTime)
+		case "Input":
+			v = x.Input
+		case "RoleArn":
+			v = roleARN
+		default:
+			return nil, false
+		}
+		segs = segs[1:]
 	case "StateMachine":
 		if r.exec.ctxSM == nil {
 			e.ctxExecution(r.exec)
@@ -308,7 +340,7 @@ func (e *Engine) ctxExecution(x *Execution) map[string]any {
 			"Name":      x.Name,
 			"StartTime": formatTime(x.StartTime),
 			"Input":     x.Input,
-			"RoleArn":   "arn:aws:iam::000000000000:role/parcours-local",
+			"RoleArn":   roleARN,
 		}
 		x.ctxSM = map[string]any{
 			"Id":   "arn:aws:states:local:000000000000:stateMachine:" + x.smName,
@@ -317,6 +349,9 @@ func (e *Engine) ctxExecution(x *Execution) map[string]any {
 	}
 	return x.ctxExec
 }
+
+// roleARN is $$.Execution.RoleArn.
+const roleARN = "arn:aws:iam::000000000000:role/parcours-local"
 
 // Choice rules
 

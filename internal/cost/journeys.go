@@ -266,7 +266,7 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 			}}, nil
 		case journey.ResourceInvoke:
 			at := time.Now()
-			if st, ok := call.Context["State"].(map[string]any); ok {
+			if st, ok := call.ContextObject()["State"].(map[string]any); ok {
 				if s, ok := st["EnteredTime"].(string); ok {
 					at, _ = time.Parse(time.RFC3339Nano, s)
 				}

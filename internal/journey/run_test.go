@@ -89,7 +89,7 @@ func (w *world) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
 			return nil, fmt.Errorf("send payload: %w", err)
 		}
 		w.sends = append(w.sends, req)
-		now, _ := time.Parse(time.RFC3339, call.Context["State"].(map[string]any)["EnteredTime"].(string))
+		now, _ := time.Parse(time.RFC3339, call.ContextObject()["State"].(map[string]any)["EnteredTime"].(string))
 		w.sentAt = append(w.sentAt, now)
 		res := w.onSend(len(w.sends), req)
 		if res.ResumeAt == "" && !w.raw { // as the send function answers
