@@ -190,7 +190,7 @@ type Execution struct {
 	StopTime     time.Time
 
 	engine      *Engine
-	events      []event
+	events      eventLog
 	transitions int
 	smName      string
 	// ctxExec and ctxSM are the Execution and StateMachine objects of the

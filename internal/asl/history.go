@@ -77,7 +77,47 @@ func (e *Engine) record(x *Execution, ev event) {
 	if ev.eventExtra != nil && *ev.eventExtra == (eventExtra{}) {
 		ev.eventExtra = nil
 	}
-	x.events = append(x.events, ev)
+	x.events.add(ev)
+}
+
+// eventLog is an execution's events in chunks of growing size (4, 8, 16, …
+// up to 256): appending never copies earlier events, and a short history
+// (a parked execution's) stays small.
+type eventLog struct {
+	chunks [][]event
+	n      int
+}
+
+const (
+	firstEventChunk = 4
+	maxEventChunk   = 256
+)
+
+func (l *eventLog) add(ev event) {
+	k := len(l.chunks)
+	if k == 0 || len(l.chunks[k-1]) == cap(l.chunks[k-1]) {
+		size := firstEventChunk
+		if k > 0 {
+			size = min(2*cap(l.chunks[k-1]), maxEventChunk)
+		}
+		l.chunks = append(l.chunks, make([]event, 0, size))
+		k++
+	}
+	l.chunks[k-1] = append(l.chunks[k-1], ev)
+	l.n++
+}
+
+// all yields the events in order.
+func (l *eventLog) all(yield func(int, *event) bool) {
+	i := 0
+	for _, c := range l.chunks {
+		for j := range c {
+			if !yield(i, &c[j]) {
+				return
+			}
+			i++
+		}
+	}
 }
 
 // History returns the execution's events. It takes the engine's lock.
@@ -86,8 +126,9 @@ func (x *Execution) History() []HistoryEvent {
 		x.engine.mu.Lock()
 		defer x.engine.mu.Unlock()
 	}
-	out := make([]HistoryEvent, len(x.events))
-	for i, ev := range x.events {
+	out := make([]HistoryEvent, x.events.n)
+	for i, evp := range x.events.all {
+		ev := *evp
 		h := HistoryEvent{ID: int64(i + 1), PreviousEventID: int64(i), Timestamp: time.Unix(0, ev.at).UTC(), Type: ev.typ}
 		if ev.eventExtra == nil {
 			ev.eventExtra = &eventExtra{}
@@ -176,7 +217,7 @@ func (x *Execution) States() []StateEntry {
 	}
 	var out []StateEntry
 	open := map[string][]int{} // state name → indexes of entries not exited yet
-	for _, ev := range x.events {
+	for _, ev := range x.events.all {
 		switch {
 		case strings.HasSuffix(ev.typ, "StateEntered"):
 			open[ev.name] = append(open[ev.name], len(out))

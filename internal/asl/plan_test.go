@@ -89,3 +89,40 @@ func TestTaskCallContextObject(t *testing.T) {
 		t.Error("a TaskCall made outside the engine has no State.Name")
 	}
 }
+
+// TestEventLog keeps events in order across chunks, and chunks grow from 4
+// to at most 256 events without copying earlier ones.
+func TestEventLog(t *testing.T) {
+	var l eventLog
+	const n = 1000
+	for i := range n {
+		l.add(event{at: int64(i)})
+	}
+	if l.n != n {
+		t.Fatalf("n = %d", l.n)
+	}
+	count := 0
+	for i, ev := range l.all {
+		if ev.at != int64(i) || i != count {
+			t.Fatalf("event %d (count %d) has at %d", i, count, ev.at)
+		}
+		count++
+	}
+	if count != n {
+		t.Fatalf("iterated %d events", count)
+	}
+	if c := cap(l.chunks[0]); c != firstEventChunk {
+		t.Errorf("first chunk holds %d", c)
+	}
+	for _, c := range l.chunks {
+		if cap(c) > maxEventChunk {
+			t.Errorf("a chunk holds %d", cap(c))
+		}
+	}
+	for i, ev := range l.all {
+		if i == 10 {
+			break
+		}
+		_ = ev
+	}
+}
