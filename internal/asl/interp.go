@@ -473,9 +473,9 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 	}
 	cctx := ctx
 	if timeout > 0 {
-		var cancel context.CancelFunc
-		cctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+		tc := newTaskContext(ctx, time.Now().Add(timeout))
+		defer tc.stop()
+		cctx = tc
 	}
 	out, err := e.opts.Resolver.Invoke(cctx, call)
 	if err == nil && timeout > 0 && cctx.Err() != nil && ctx.Err() == nil {

@@ -126,3 +126,93 @@ func TestEventLog(t *testing.T) {
 		_ = ev
 	}
 }
+
+// TestTaskContext behaves like context.WithDeadline: not done before the
+// deadline, done with DeadlineExceeded after it (whether or not Done was
+// asked for first), done with the parent's error when the parent is
+// cancelled, and the earlier deadline wins.
+func TestTaskContext(t *testing.T) {
+	t.Run("deadline passes, Done asked first", func(t *testing.T) {
+		c := newTaskContext(context.Background(), time.Now().Add(20*time.Millisecond))
+		defer c.stop()
+		if err := c.Err(); err != nil {
+			t.Fatalf("Err before the deadline = %v", err)
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("Done not closed after the deadline")
+		}
+		if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Err = %v", err)
+		}
+	})
+	t.Run("deadline passes, Done never asked", func(t *testing.T) {
+		c := newTaskContext(context.Background(), time.Now().Add(-time.Millisecond))
+		defer c.stop()
+		if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Err = %v", err)
+		}
+		select {
+		case <-c.Done():
+		default:
+			t.Fatal("Done not closed after the deadline")
+		}
+	})
+	t.Run("parent cancelled", func(t *testing.T) {
+		parent, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+		c := newTaskContext(parent, time.Now().Add(time.Hour))
+		defer c.stop()
+		if c.Value(ctxKey{}) != "v" {
+			t.Error("Value not the parent's")
+		}
+		child, stopChild := context.WithCancel(c)
+		defer stopChild()
+		cancel()
+		if err := c.Err(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Err = %v", err)
+		}
+		select {
+		case <-child.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("a child context was not cancelled with the parent")
+		}
+	})
+	t.Run("earlier deadline wins", func(t *testing.T) {
+		soon := time.Now().Add(time.Minute)
+		parent, cancel := context.WithDeadline(context.Background(), soon)
+		defer cancel()
+		c := newTaskContext(parent, soon.Add(time.Hour))
+		if d, ok := c.Deadline(); !ok || !d.Equal(soon) {
+			t.Errorf("Deadline = %v, %v; want the parent's %v", d, ok, soon)
+		}
+		c2 := newTaskContext(context.Background(), soon)
+		if d, ok := c2.Deadline(); !ok || !d.Equal(soon) {
+			t.Errorf("Deadline = %v, %v; want %v", d, ok, soon)
+		}
+	})
+}
+
+type ctxKey struct{}
+
+// TestTaskTimeoutWallClock: a resolver that waits on its context is
+// released at the state's TimeoutSeconds (wall time) and the state fails
+// with States.Timeout.
+func TestTaskTimeoutWallClock(t *testing.T) {
+	sm := mustParse(t, `{"StartAt":"L","States":{"L":{"Type":"Task","Resource":"r","TimeoutSeconds":1,"End":true}}}`)
+	res := ResolverFunc(func(ctx context.Context, c TaskCall) (any, error) {
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > time.Second {
+			t.Errorf("deadline %v, %v", d, ok)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Second):
+			return nil, errors.New("not released")
+		}
+	})
+	x, err := Run(context.Background(), sm, map[string]any{}, EngineOptions{Resolver: res})
+	if err != nil || x.Status != StatusFailed || x.Error != ErrTimeout {
+		t.Fatalf("run: %v, %s %s %s", err, x.Status, x.Error, x.Cause)
+	}
+}
