@@ -2,8 +2,11 @@ package asl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -255,5 +258,49 @@ func TestStringToJSONShared(t *testing.T) {
 	}
 	if _, ok := e.decoded(&Intrinsic{}, "1"); ok {
 		t.Error("another call's text was found")
+	}
+}
+
+// TestCompareNumbersAgreesWithRat checks the float64 fast path of
+// compareNumbers against exact rational comparison, on edge cases and on
+// random decimals with up to 17 significant digits (those past 15 take the
+// exact path).
+func TestCompareNumbersAgreesWithRat(t *testing.T) {
+	nums := []string{"0", "-0", "0.0", "1", "1.0", "1.00000000000001", "1.000000000000001", "0.1", "0.10", "0.3",
+		"0.30000000000000004", "42.00", "42", "-42.5", "99999999999999.9", "999999999999999", "9999999999999999",
+		"9007199254740993", "9007199254740992", "0.000000000000000000000000000001", "123456789012345.6", "1e2", "100",
+		"-0.000001", "-1e-6", "12345678901234567890", "180", "180.00", "90.5"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 3000 {
+		digits := 1 + rng.IntN(17)
+		b := make([]byte, 0, 20)
+		if rng.IntN(2) == 0 {
+			b = append(b, '-')
+		}
+		point := rng.IntN(digits + 1)
+		for i := range digits {
+			if i == point && i > 0 {
+				b = append(b, '.')
+			}
+			b = append(b, byte('0'+rng.IntN(10)))
+		}
+		if b[len(b)-1] == '.' {
+			b = b[:len(b)-1]
+		}
+		nums = append(nums, string(b))
+	}
+	for i, a := range nums {
+		near := []byte(a) // a with its last digit changed: the closest pairs
+		if c := near[len(near)-1]; c >= '0' && c <= '9' {
+			near[len(near)-1] = '0' + (c-'0'+1)%10
+		}
+		for _, b := range []string{nums[(i*7+1)%len(nums)], nums[(i*13+5)%len(nums)], a, string(near)} {
+			ra, _ := new(big.Rat).SetString(a)
+			rb, _ := new(big.Rat).SetString(b)
+			got, ok := compareNumbers(json.Number(a), json.Number(b))
+			if !ok || got != ra.Cmp(rb) {
+				t.Fatalf("compareNumbers(%s, %s) = %d, %v; exact %d", a, b, got, ok, ra.Cmp(rb))
+			}
+		}
 	}
 }

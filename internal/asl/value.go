@@ -196,6 +196,17 @@ func compareNumbers(a, b any) (int, bool) {
 			return 0, true
 		}
 	}
+	if af, ok := shortDecimal(a); ok {
+		if bf, ok := shortDecimal(b); ok {
+			switch {
+			case af < bf:
+				return -1, true
+			case af > bf:
+				return 1, true
+			}
+			return 0, true
+		}
+	}
 	ar, ok1 := toRat(a)
 	br, ok2 := toRat(b)
 	if !ok1 || !ok2 {
@@ -204,11 +215,60 @@ func compareNumbers(a, b any) (int, bool) {
 	return ar.Cmp(br), true
 }
 
+// shortDecimal returns a JSON number written in plain decimal notation (no
+// exponent) with at most 15 significant digits and at most 32 characters as
+// a float64. Such numbers convert to distinct float64s in the normal range,
+// in order (conversion rounds monotonically, and 15 decimal digits survive
+// a round trip through float64), so comparing the floats compares the
+// numbers exactly.
+func shortDecimal(v any) (float64, bool) {
+	n, ok := v.(json.Number)
+	if !ok || len(n) == 0 || len(n) > 32 {
+		return 0, false
+	}
+	s := string(n)
+	digits, leading := 0, true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '0' && leading:
+		case c >= '0' && c <= '9':
+			leading = false
+			digits++
+		case c == '.' || (c == '-' && i == 0):
+		default:
+			return 0, false
+		}
+	}
+	if digits > 15 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+// parseInt parses a decimal integer (an optional minus sign and digits)
+// without allocating when s is not one.
+func parseInt(s string) (int64, bool) {
+	digits := s
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 19 {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	return i, err == nil
+}
+
 func exactInt(v any) (int64, bool) {
 	switch x := v.(type) {
 	case json.Number:
-		i, err := strconv.ParseInt(string(x), 10, 64)
-		return i, err == nil
+		return parseInt(string(x))
 	case int:
 		return int64(x), true
 	case int64:
