@@ -16,7 +16,7 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// A small bounded run: every check of `make loadtest`, on 600 webhooks
+// A small bounded run: every check of `make loadtest`, on 400 webhooks
 // (the embedded DynamoDB copies the table on every transaction, so time
 // grows with the square of the count; docs/reliability.md has the
 // numbers), without and with faults.
@@ -27,7 +27,7 @@ func TestSmallRun(t *testing.T) {
 	}{{"no faults", 0}, {"faults 5%", 0.05}} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := loadtest.Run(context.Background(), loadtest.Config{
-				Dir: repoRoot(t), Webhooks: 600, Profiles: 60, Concurrency: 16, Duplicates: 0.10, Suppressed: 0.05, Seed: 1, Faults: tt.faults,
+				Dir: repoRoot(t), Webhooks: 400, Profiles: 40, Concurrency: 16, Duplicates: 0.10, Suppressed: 0.05, Seed: 1, Faults: tt.faults,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -38,8 +38,8 @@ func TestSmallRun(t *testing.T) {
 				n := min(len(r.Problems), 20)
 				t.Fatalf("%d problems:\n%s", len(r.Problems), strings.Join(r.Problems[:n], "\n"))
 			}
-			if r.Answers["stored"] != r.Unique || r.Events != r.Unique || r.Duplicates != 60 {
-				t.Errorf("stored %d, events %d, want %d; %d duplicates, want 60", r.Answers["stored"], r.Events, r.Unique, r.Duplicates)
+			if r.Answers["stored"] != r.Unique || r.Events != r.Unique || r.Duplicates != 40 {
+				t.Errorf("stored %d, events %d, want %d; %d duplicates, want 40", r.Answers["stored"], r.Events, r.Unique, r.Duplicates)
 			}
 			if r.Executions == 0 || r.Executions != r.ExpectedExecutions || r.Emails == 0 {
 				t.Errorf("%d executions (want %d), %d emails: the workload must start journeys and send", r.Executions, r.ExpectedExecutions, r.Emails)
