@@ -140,6 +140,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r := &Result{Webhooks: len(w.Deliveries), Unique: len(w.Events), Status: map[int]int{}, Answers: map[string]int{}}
 	r.Duplicates = r.Webhooks - r.Unique
 	stored := sendAll(ctx, cfg, stack.URL(), w, r)
+	if err := ctx.Err(); err != nil {
+		return r, fmt.Errorf("loadtest stopped after %v, before every delivery was answered: %w", r.Load.Round(time.Second), err)
+	}
 
 	t := time.Now()
 	stack.Sync()
@@ -203,8 +206,12 @@ func sendAll(ctx context.Context, cfg Config, url string, w *Workload, r *Result
 					return
 				}
 				d := w.Deliveries[i]
-				status, answer, lats, err := deliverWithRetries(ctx, client, url, d, cfg.MaxAttempts, rng)
+				codes := map[int]int{}
+				status, answer, lats, err := deliverWithRetries(ctx, client, url, d, cfg.MaxAttempts, rng, codes)
 				mu.Lock()
+				for c, n := range codes {
+					r.Status[c] += n
+				}
 				latencies = append(latencies, lats...)
 				r.Attempts += len(lats)
 				if len(lats) > 1 {
@@ -239,7 +246,7 @@ func sendAll(ctx context.Context, cfg Config, url string, w *Workload, r *Result
 // deliverWithRetries sends one delivery until it gets a non-5xx answer, as
 // Shopify and WooCommerce do (exponential backoff with jitter; the real
 // ones wait minutes to hours, the load test milliseconds).
-func deliverWithRetries(ctx context.Context, client *http.Client, url string, d Delivery, maxAttempts int, rng *rand.Rand) (int, string, []time.Duration, error) {
+func deliverWithRetries(ctx context.Context, client *http.Client, url string, d Delivery, maxAttempts int, rng *rand.Rand, codes map[int]int) (int, string, []time.Duration, error) {
 	var lats []time.Duration
 	wait := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -256,6 +263,11 @@ func deliverWithRetries(ctx context.Context, client *http.Client, url string, d 
 			resp.Body.Close()
 		}
 		lats = append(lats, time.Since(t))
+		if err == nil {
+			codes[resp.StatusCode]++
+		} else {
+			codes[0]++ // transport error
+		}
 		if err == nil && resp.StatusCode < 500 {
 			var out struct {
 				Status string `json:"status"`
