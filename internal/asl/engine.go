@@ -316,7 +316,7 @@ func (e *Engine) StartNamed(ctx context.Context, sm *StateMachine, smName, name 
 	now := e.clock.Now()
 	x := &Execution{
 		Name:         name,
-		ARN:          fmt.Sprintf("arn:aws:states:local:000000000000:execution:%s:%s", smName, name),
+		ARN:          "arn:aws:states:local:000000000000:execution:" + smName + ":" + name,
 		StateMachine: sm,
 		Status:       StatusRunning,
 		Input:        in,

@@ -341,6 +341,7 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 		tmpl = f.args[0].raw
 	}
 	var b strings.Builder
+	b.Grow(len(tmpl) + 32)
 	next := 1
 	for i := 0; i < len(tmpl); i++ {
 		c := tmpl[i]

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -717,9 +718,9 @@ func setPath(root any, segs []pathSeg, v any) (any, error) {
 		var m map[string]any
 		switch x := root.(type) {
 		case map[string]any:
-			m = make(map[string]any, len(x)+1)
-			for k, e := range x {
-				m[k] = e
+			m = maps.Clone(x) // copies the map's groups, no rehashing
+			if m == nil {
+				m = map[string]any{}
 			}
 		default:
 			return nil, fmt.Errorf("cannot set field %q on a %s", sg.name, typeName(root))
