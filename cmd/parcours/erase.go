@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/erase"
+	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
 func init() {
@@ -29,7 +29,7 @@ func eraser(ctx context.Context, stderr io.Writer) (*erase.Eraser, error) {
 	if !ok || table == "" {
 		return nil, fmt.Errorf("environment variable TABLE_NAME is not set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := sdkhttp.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}

@@ -10,12 +10,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
 func main() {
@@ -23,7 +23,7 @@ func main() {
 	if table == "" {
 		log.Fatalf("feedback: missing environment variable TABLE_NAME")
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
 	if err != nil {
 		log.Fatalf("feedback: aws config: %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
 func main() {
@@ -28,7 +28,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("ingest: %v", err)
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
 	if err != nil {
 		log.Fatalf("ingest: aws config: %v", err)
 	}

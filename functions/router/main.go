@@ -10,12 +10,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/router"
+	"github.com/parcours/parcours/internal/sdkhttp"
 	"github.com/parcours/parcours/statemachines"
 )
 
@@ -28,7 +28,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("router: %v", err)
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
 	if err != nil {
 		log.Fatalf("router: aws config: %v", err)
 	}

@@ -10,13 +10,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/sdkhttp"
 	"github.com/parcours/parcours/internal/send"
 	"github.com/parcours/parcours/journeys"
 )
@@ -26,7 +26,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("send: %v", err)
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
 	if err != nil {
 		log.Fatalf("send: aws config: %v", err)
 	}

@@ -41,6 +41,7 @@ import (
 	"github.com/truora/minidyn/server"
 
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
 // Emulator is a running minidyn server on a loopback port.
@@ -90,13 +91,14 @@ func New(tb testing.TB) (*dynamodb.Client, string) {
 }
 
 // NewClient returns a DynamoDB client for a local endpoint: static dummy
-// credentials, region us-east-1, BaseEndpoint set. Nothing is read from the
-// environment or ~/.aws.
+// credentials, region us-east-1, BaseEndpoint set, sdkhttp's HTTP client.
+// Nothing is read from the environment or ~/.aws.
 func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:   sdkhttp.New(), // see internal/sdkhttp: the SDK's client would close connections under load
 	}, optFns...)
 }
 

@@ -46,6 +46,7 @@ import (
 	"github.com/parcours/parcours/internal/fault"
 	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/sdkhttp"
 	"github.com/parcours/parcours/internal/sesapi"
 	"github.com/parcours/parcours/internal/sfnapi"
 )
@@ -243,6 +244,7 @@ func (s *Stack) setup() error {
 	// The endpoint is the stack's own: a shell's AWS_ENDPOINT_URL_* must
 	// not send the functions elsewhere.
 	awsCfg.ConfigSources = nil
+	awsCfg.HTTPClient = sdkhttp.Wrap(awsCfg.HTTPClient) // see internal/sdkhttp
 	s.aws = awsCfg
 	s.ddb = dynamodb.NewFromConfig(awsCfg)
 
