@@ -108,7 +108,8 @@ type Stack struct {
 	srv       *http.Server
 	ctx       context.Context
 	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	wg        sync.WaitGroup // the HTTP server
+	workers   sync.WaitGroup // the stream worker and the clock ticker
 	log       *slog.Logger
 	metrics   io.Writer
 	getenv    func(string) string
@@ -203,10 +204,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.srv = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.wg.Add(3)
+	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = s.srv.Serve(ln) }()
-	go func() { defer s.wg.Done(); s.stream.run(s.ctx) }()
-	go func() { defer s.wg.Done(); s.tick() }()
+	s.workers.Add(2)
+	go func() { defer s.workers.Done(); s.stream.run(s.ctx) }()
+	go func() { defer s.workers.Done(); s.tick() }()
 
 	if err := profile.CreateTable(ctx, s.ddb, s.table); err != nil {
 		s.Close()
@@ -375,14 +377,18 @@ func (s *Stack) tick() {
 func (s *Stack) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		// The stream worker and the clock ticker are the stack's own
+		// clients: stop them first, so the server's connections go idle and
+		// Shutdown does not wait on traffic the stack itself makes.
+		s.cancel()
+		s.stream.close()
+		s.workers.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err = s.srv.Shutdown(ctx); err != nil {
 			// Requests still running after the grace period are cut.
 			err = fmt.Errorf("dev stack shutdown: %w", errors.Join(err, s.srv.Close()))
 		}
-		s.cancel()
-		s.stream.close()
 		s.wg.Wait()
 	})
 	return err
