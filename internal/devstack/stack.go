@@ -257,7 +257,9 @@ func (s *Stack) setup() error {
 	if s.cfg.StreamAttempts > 0 {
 		s.stream.maxAttempts = s.cfg.StreamAttempts
 	}
-	s.dynamo = s.stream.wrap(ddbtest.Handler(server.NewServer()))
+	// txFront serves TransactWriteItems without minidyn's per-transaction
+	// table copy (ddbtx.go).
+	s.dynamo = s.stream.wrap(newTxFront(ddbtest.Handler(server.NewServer()), s.log))
 	sesOpts := []sesapi.Option{sesapi.WithClock(s.Now)}
 	if s.cfg.OutboxDir != "" {
 		sesOpts = append(sesOpts, sesapi.WithEMLDir(s.cfg.OutboxDir))
