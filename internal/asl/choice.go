@@ -7,7 +7,7 @@ import (
 // choose evaluates a Choice state's rules in order and returns the Next of
 // the first match, the Default, or States.NoChoiceMatched.
 func (e *Engine) choose(r *run, st *State, input any) (string, error) {
-	rules := planOf(st).choices
+	rules := r.plan.choices
 	for i := range rules {
 		ok, err := e.evalRule(r, &rules[i], input)
 		if err != nil {

@@ -196,9 +196,20 @@ type Execution struct {
 	// ctxExec and ctxSM are the Execution and StateMachine objects of the
 	// context object, built on first use.
 	ctxExec, ctxSM map[string]any
+	// startStr is StartTime as the context object writes it, once read.
+	startStr any
 	// decodedJSON holds the last maxDecoded texts States.StringToJson
 	// decoded in this execution, with their values (see fnStringToJSON).
 	decodedJSON []decodedJSON
+}
+
+// startTime returns $$.Execution.StartTime (formatted once; the execution's
+// engine lock is held).
+func (x *Execution) startTime() any {
+	if x.startStr == nil {
+		x.startStr = formatTime(x.StartTime)
+	}
+	return x.startStr
 }
 
 // decodedJSON is a JSON text a States.StringToJson call decoded, and its
@@ -326,7 +337,7 @@ func (e *Engine) StartNamed(ctx context.Context, sm *StateMachine, smName, name 
 	}
 	e.execs[name] = x
 	e.order = append(e.order, x)
-	e.record(x, event{typ: "ExecutionStarted", val: in})
+	e.record(x, event{eventKind: kindExecutionStarted, val: in})
 	if sm.TimeoutSeconds != nil && *sm.TimeoutSeconds > 0 {
 		e.schedule(now.Add(time.Duration(*sm.TimeoutSeconds)*time.Second), &run{exec: x, phase: phExecTimeout})
 	}
@@ -427,7 +438,7 @@ func (e *Engine) Stop(name, errName, cause string) error {
 	x.Status = StatusAborted
 	x.Error, x.Cause = errName, cause
 	x.StopTime = e.clock.Now()
-	e.record(x, event{typ: "ExecutionAborted", eventExtra: &eventExtra{errName: errName, cause: cause}})
+	e.record(x, event{eventKind: kindExecutionAborted, eventExtra: &eventExtra{errName: errName, cause: cause}})
 	return nil
 }
 

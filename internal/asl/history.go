@@ -10,9 +10,8 @@ import (
 // copied (the engine never mutates a value), and JSON text is only built when
 // History is called.
 type event struct {
-	typ  string
-	at   int64 // Unix nanoseconds
-	name string
+	*eventKind       // type and state name
+	at         int64 // Unix nanoseconds
 	// val is the event's one JSON value: the input of ExecutionStarted,
 	// *StateEntered and TaskScheduled (its parameters), the output of
 	// *StateExited, TaskSucceeded and ExecutionSucceeded.

@@ -41,6 +41,7 @@ type run struct {
 	index  int   // position in parent's results
 	child  *join // the join this run waits on (Parallel/Map)
 	ctx    map[string]any
+	plan   *statePlan // st's
 }
 
 // join collects the results of a Parallel state's branches or a Map state's
@@ -204,6 +205,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 				return
 			}
 			r.st = st
+			r.plan = planOf(st, r.name)
 			r.exec.transitions++
 			if r.exec.transitions > e.maxTrans {
 				e.failRun(r, newError(ErrRuntime, "the execution entered more than %d states", e.maxTrans))
@@ -213,7 +215,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			r.attempts = nil
 			r.retryCount = 0
 			r.ctx = nil
-			e.record(r.exec, event{typ: planOf(st).entered, name: r.name, val: r.input})
+			e.record(r.exec, event{eventKind: r.plan.kind(kEntered, r.name), val: r.input})
 		}
 		out, next, wait, err := e.exec(ctx, r)
 		if wait {
@@ -236,7 +238,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 		if r.st.Type == "Fail" {
 			return
 		}
-		e.record(r.exec, event{typ: planOf(r.st).exited, name: r.name, val: out})
+		e.record(r.exec, event{eventKind: r.plan.kind(kExited, r.name), val: out})
 		if next == "" {
 			e.succeedRun(r, out)
 			return
@@ -391,7 +393,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 			j := r.child
 			r.child = nil
 			r.phase = phEnter
-			e.record(r.exec, event{typ: planOf(st).succeeded, name: r.name})
+			e.record(r.exec, event{eventKind: r.plan.kind(kSucceeded, r.name)})
 			out, err = e.outputs(r, st, j.results, true)
 			return out, next, false, err
 		}
@@ -415,7 +417,7 @@ func (e *Engine) inputs(r *run, st *State) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p := planOf(st).parameters; p != nil {
+	if p := r.plan.parameters; p != nil {
 		return e.evalTemplate(r, "Parameters", p, eff)
 	}
 	return eff, nil
@@ -424,7 +426,7 @@ func (e *Engine) inputs(r *run, st *State) (any, error) {
 // outputs applies ResultSelector (when selector), ResultPath and OutputPath.
 func (e *Engine) outputs(r *run, st *State, result any, selector bool) (any, error) {
 	var err error
-	if p := planOf(st).resultSelector; selector && p != nil {
+	if p := r.plan.resultSelector; selector && p != nil {
 		result, err = e.evalTemplate(r, "ResultSelector", p, result)
 		if err != nil {
 			return nil, err
@@ -462,13 +464,13 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		EnteredTime:   r.entered,
 		exec:          r.exec,
 	}
-	res := planOf(st).res
+	res := r.plan.res
 	rt, rs := res.resType, res.res
-	e.record(r.exec, event{typ: "TaskScheduled", name: r.name, val: eff, eventExtra: res})
-	e.record(r.exec, event{typ: "TaskStarted", name: r.name, eventExtra: res})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskScheduled, r.name), val: eff, eventExtra: res})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskStarted, r.name), eventExtra: res})
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
-		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: err.Name, cause: err.Cause, resType: rt, res: rs}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: err.Name, cause: err.Cause, resType: rt, res: rs}})
 		return nil, err
 	}
 	cctx := ctx
@@ -491,19 +493,19 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 			ae = &Error{Name: ErrTaskFailed, Cause: err.Error()}
 		}
 		if ae.Name == ErrTimeout {
-			e.record(r.exec, event{typ: "TaskTimedOut", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+			e.record(r.exec, event{eventKind: r.plan.kind(kTaskTimedOut, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		} else {
-			e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+			e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		}
 		return nil, ae
 	}
 	out, err = Normalize(out)
 	if err != nil {
 		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
-		e.record(r.exec, event{typ: "TaskFailed", name: r.name, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		return nil, ae
 	}
-	e.record(r.exec, event{typ: "TaskSucceeded", name: r.name, val: out, eventExtra: res})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskSucceeded, r.name), val: out, eventExtra: res})
 	return out, nil
 }
 
@@ -584,7 +586,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 func (e *Engine) startParallel(r *run, st *State, eff any) bool {
 	j := &join{owner: r, results: make([]any, len(st.Branches)), pending: len(st.Branches), eff: eff}
 	r.child = j
-	e.record(r.exec, event{typ: "ParallelStateStarted", name: r.name})
+	e.record(r.exec, event{eventKind: r.plan.kind(kParallelStarted, r.name)})
 	if len(st.Branches) == 0 {
 		r.phase = phJoined
 		e.ready = append(e.ready, r)
@@ -614,7 +616,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 	if !ok {
 		return false, newError(ErrRuntime, "the items of Map state '%s' must be an array, got %s", r.name, typeName(items))
 	}
-	sel := planOf(st).itemSelector
+	sel := r.plan.itemSelector
 	inputs := make([]any, len(arr))
 	for i, it := range arr {
 		if sel == nil {
@@ -641,7 +643,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		j.limit = *st.MaxConcurrency
 	}
 	r.child = j
-	e.record(r.exec, event{typ: "MapStateStarted", name: r.name, eventExtra: &eventExtra{length: len(arr)}})
+	e.record(r.exec, event{eventKind: r.plan.kind(kMapStarted, r.name), eventExtra: &eventExtra{length: len(arr)}})
 	if len(arr) == 0 {
 		r.phase = phJoined
 		e.ready = append(e.ready, r)
@@ -661,7 +663,7 @@ func (e *Engine) startIterations(j *join) {
 		i := j.next
 		j.next++
 		j.running++
-		e.record(j.owner.exec, event{typ: "MapIterationStarted", name: j.owner.name, eventExtra: &eventExtra{index: i}})
+		e.record(j.owner.exec, event{eventKind: j.owner.plan.kind(kMapIterationStarted, j.owner.name), eventExtra: &eventExtra{index: i}})
 		e.ready = append(e.ready, &run{exec: j.owner.exec, sm: proc, name: proc.StartAt, input: j.items[i], phase: phEnter, parent: j, index: i})
 		j.items[i] = nil
 	}
@@ -677,7 +679,7 @@ func (e *Engine) succeedRun(r *run, out any) {
 	j.results[r.index] = out
 	j.pending--
 	if j.isMap {
-		e.record(r.exec, event{typ: "MapIterationSucceeded", name: j.owner.name, eventExtra: &eventExtra{index: r.index}})
+		e.record(r.exec, event{eventKind: j.owner.plan.kind(kMapIterationSucceeded, j.owner.name), eventExtra: &eventExtra{index: r.index}})
 		j.running--
 		e.startIterations(j)
 	}
@@ -702,10 +704,10 @@ func (e *Engine) failRun(r *run, ae *Error) {
 	owner := j.owner
 	owner.child = nil
 	if j.isMap {
-		e.record(r.exec, event{typ: "MapIterationFailed", name: owner.name, eventExtra: &eventExtra{index: r.index}})
-		e.record(r.exec, event{typ: "MapStateFailed", name: owner.name})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kMapIterationFailed, owner.name), eventExtra: &eventExtra{index: r.index}})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kMapFailed, owner.name)})
 	} else {
-		e.record(r.exec, event{typ: "ParallelStateFailed", name: owner.name})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kParallelFailed, owner.name)})
 	}
 	out, next, err := e.handleError(owner, ae)
 	if err == errParked {
@@ -715,7 +717,7 @@ func (e *Engine) failRun(r *run, ae *Error) {
 		e.failRun(owner, err.(*Error))
 		return
 	}
-	e.record(owner.exec, event{typ: planOf(owner.st).exited, name: owner.name, val: out})
+	e.record(owner.exec, event{eventKind: owner.plan.kind(kExited, owner.name), val: out})
 	owner.name, owner.input, owner.phase = next, out, phEnter
 	e.ready = append(e.ready, owner)
 }
@@ -729,13 +731,13 @@ func (e *Engine) endExecution(x *Execution, status string, out any, ae *Error) {
 	switch status {
 	case StatusSucceeded:
 		x.Output = out
-		e.record(x, event{typ: "ExecutionSucceeded", val: out})
+		e.record(x, event{eventKind: kindExecutionSucceeded, val: out})
 	case StatusTimedOut:
 		x.Error, x.Cause = ae.Name, ae.Cause
-		e.record(x, event{typ: "ExecutionTimedOut", eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+		e.record(x, event{eventKind: kindExecutionTimedOut, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 	default:
 		x.Error, x.Cause = ae.Name, ae.Cause
-		e.record(x, event{typ: "ExecutionFailed", eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+		e.record(x, event{eventKind: kindExecutionFailed, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 	}
 }
 

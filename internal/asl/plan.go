@@ -18,28 +18,89 @@ type statePlan struct {
 	itemSelector   *tmpl // a Map state's ItemSelector, or its Parameters
 	choices        []cRule
 
-	entered, exited, succeeded string      // history event types
-	res                        *eventExtra // a Task's resourceType and resource
+	res *eventExtra // a Task's resourceType and resource
+
+	// name is the state's name and kinds its history event kinds.
+	name  string
+	kinds [numKinds]*eventKind
+}
+
+// eventKind is an event's type and the state it names (none for execution
+// events); events share them.
+type eventKind struct {
+	typ, name string
+}
+
+// kindIndex picks a state's event kind.
+type kindIndex uint8
+
+const (
+	kEntered kindIndex = iota
+	kExited
+	kSucceeded // ParallelStateSucceeded, MapStateSucceeded
+	kTaskScheduled
+	kTaskStarted
+	kTaskSucceeded
+	kTaskFailed
+	kTaskTimedOut
+	kParallelStarted
+	kParallelFailed
+	kMapStarted
+	kMapFailed
+	kMapIterationStarted
+	kMapIterationSucceeded
+	kMapIterationFailed
+	numKinds
+)
+
+var kindTypes = [numKinds]string{
+	kTaskScheduled: "TaskScheduled", kTaskStarted: "TaskStarted", kTaskSucceeded: "TaskSucceeded",
+	kTaskFailed: "TaskFailed", kTaskTimedOut: "TaskTimedOut", kParallelStarted: "ParallelStateStarted",
+	kParallelFailed: "ParallelStateFailed", kMapStarted: "MapStateStarted", kMapFailed: "MapStateFailed",
+	kMapIterationStarted: "MapIterationStarted", kMapIterationSucceeded: "MapIterationSucceeded",
+	kMapIterationFailed: "MapIterationFailed",
+}
+
+// Execution event kinds.
+var (
+	kindExecutionStarted   = &eventKind{typ: "ExecutionStarted"}
+	kindExecutionSucceeded = &eventKind{typ: "ExecutionSucceeded"}
+	kindExecutionFailed    = &eventKind{typ: "ExecutionFailed"}
+	kindExecutionTimedOut  = &eventKind{typ: "ExecutionTimedOut"}
+	kindExecutionAborted   = &eventKind{typ: "ExecutionAborted"}
+)
+
+// kind returns the state's event kind k for the state named name (the
+// plan's own name but for a State reused under another name).
+func (p *statePlan) kind(k kindIndex, name string) *eventKind {
+	if name == p.name {
+		return p.kinds[k]
+	}
+	return &eventKind{typ: p.kinds[k].typ, name: name}
 }
 
 // plans maps *State to its *statePlan. Like the path and intrinsic caches it
 // stops growing at maxParsed entries; past that, plans are built per use.
 var plans sync.Map
 
-func planOf(st *State) *statePlan {
+// planOf returns the plan of st, the state named name.
+func planOf(st *State, name string) *statePlan {
 	if p, ok := plans.Load(st); ok {
 		return p.(*statePlan)
 	}
-	p := compilePlan(st)
+	p := compilePlan(st, name)
 	cacheParsed(&plans, st, p)
 	return p
 }
 
-func compilePlan(st *State) *statePlan {
-	p := &statePlan{
-		entered:   st.Type + "StateEntered",
-		exited:    st.Type + "StateExited",
-		succeeded: st.Type + "StateSucceeded",
+func compilePlan(st *State, name string) *statePlan {
+	p := &statePlan{name: name}
+	types := kindTypes
+	types[kEntered] = st.Type + "StateEntered"
+	types[kExited] = st.Type + "StateExited"
+	types[kSucceeded] = st.Type + "StateSucceeded"
+	for k, typ := range types {
+		p.kinds[k] = &eventKind{typ: typ, name: name}
 	}
 	if st.Parameters != nil && st.Type != "Map" {
 		p.parameters = compileTemplate("Parameters", st.Parameters)
@@ -287,7 +348,7 @@ func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
 		case "Name":
 			v = x.Name
 		case "StartTime":
-			v = formatTime(x.StartTime)
+			v = x.startTime()
 		case "Input":
 			v = x.Input
 		case "RoleArn":
@@ -338,7 +399,7 @@ func (e *Engine) ctxExecution(x *Execution) map[string]any {
 		x.ctxExec = map[string]any{
 			"Id":        x.ARN,
 			"Name":      x.Name,
-			"StartTime": formatTime(x.StartTime),
+			"StartTime": x.startTime(),
 			"Input":     x.Input,
 			"RoleArn":   roleARN,
 		}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -302,5 +303,30 @@ func TestCompareNumbersAgreesWithRat(t *testing.T) {
 				t.Fatalf("compareNumbers(%s, %s) = %d, %v; exact %d", a, b, got, ok, ra.Cmp(rb))
 			}
 		}
+	}
+}
+
+// TestStateReusedUnderTwoNames: a definition built in code may add one
+// *State under two names; its history events name the state entered.
+func TestStateReusedUnderTwoNames(t *testing.T) {
+	st := &State{Type: "Pass", End: true}
+	var b1, b2, top StateMachine
+	b1.StartAt, b2.StartAt, top.StartAt = "X", "Y", "P"
+	b1.States.Add("X", st)
+	b2.States.Add("Y", st)
+	top.States.Add("P", &State{Type: "Parallel", Branches: []StateMachine{b1, b2}, End: true})
+	x, err := Run(context.Background(), &top, map[string]any{}, EngineOptions{})
+	if err != nil || x.Status != StatusSucceeded {
+		t.Fatalf("run: %v %s %s", err, x.Status, x.Cause)
+	}
+	var got []string
+	for _, h := range x.History() {
+		if h.DetailsKey == "stateEnteredEventDetails" || h.DetailsKey == "stateExitedEventDetails" {
+			got = append(got, h.Type+":"+h.Details["name"].(string))
+		}
+	}
+	want := "ParallelStateEntered:P PassStateEntered:X PassStateExited:X PassStateEntered:Y PassStateExited:Y ParallelStateExited:P"
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("events %s\nwant   %s", g, want)
 	}
 }
