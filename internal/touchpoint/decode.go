@@ -251,7 +251,9 @@ func valueKind(b []byte) string {
 }
 
 // field names a JSON field for an InputError: Name alone, or
-// List[Index].Name inside an array. It is formatted only on failure.
+// List[Index].Name inside an array, or List+Name when Index is negative (a
+// prefix such as "customer.", joined only on failure). It is formatted only
+// on failure.
 type field struct {
 	List  string
 	Index int
@@ -260,9 +262,15 @@ type field struct {
 
 func f(name string) field { return field{Index: -1, Name: name} }
 
+// fp is f(prefix + name) without joining the two unless it fails.
+func fp(prefix, name string) field { return field{List: prefix, Index: -1, Name: name} }
+
 func (p field) String() string {
 	if p.List == "" {
 		return p.Name
+	}
+	if p.Index < 0 {
+		return p.List + p.Name
 	}
 	if p.Name == "" {
 		return fmt.Sprintf("%s[%d]", p.List, p.Index)

@@ -1,10 +1,14 @@
 package touchpoint
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -191,4 +195,30 @@ func TestHeadersFromMatchesSet(t *testing.T) {
 			t.Errorf("canonicalNames[%q] = %q", lower, canon)
 		}
 	}
+}
+
+// A reused HMAC state gives what a fresh hmac.New gives, also when
+// several requests verify at once (run with -race).
+func TestMACKeyMatchesHMAC(t *testing.T) {
+	k := newMACKey([]byte(DevShopifySecret))
+	bodies := [][]byte{nil, []byte("{}"), []byte(strings.Repeat("body ", 100))}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				body := bodies[(g+i)%len(bodies)]
+				prefix := []byte("msg_" + strconv.Itoa(i) + ".")
+				m := hmac.New(sha256.New, []byte(DevShopifySecret))
+				m.Write(prefix)
+				m.Write(body)
+				if got, want := k.sum(nil, prefix, body), m.Sum(nil); !hmac.Equal(got, want) {
+					t.Errorf("sum(%q, %q) = %x, want %x", prefix, body, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -117,6 +117,9 @@ func TestInputErrors(t *testing.T) {
 		{"std properties nested long string", "standard", standardHeaders(), `{"type":"customer_updated","occurred_at":"2025-11-22T07:58:41Z","email":"a@example.com","properties":{"a":[1,{"b":"` + long + `"}]}}`, "properties.a[1].b: longer than 4096 bytes"},
 		{"std properties not object", "standard", standardHeaders(), `{"type":"customer_updated","occurred_at":"2025-11-22T07:58:41Z","email":"a@example.com","properties":[1]}`, "properties: not a JSON object"},
 		{"std too deep", "standard", standardHeaders(), `{"type":"customer_updated","properties":{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}}`, "JSON nested deeper than 32 levels"},
+		{"long customer name", "shopify", shopifyHeaders("orders/create"), `{` + okOrder + `,"customer":{"id":5,"first_name":"` + long + `"}}`, "customer.first_name: longer than 4096 bytes"},
+		{"long customer tag", "shopify", shopifyHeaders("orders/create"), `{` + okOrder + `,"customer":{"id":5,"tags":"a, ` + long + `"}}`, "customer.tags: longer than 4096 bytes"},
+		{"long name on customer topic", "shopify", shopifyHeaders("customers/update"), `{"id":1,"updated_at":"2025-11-18T21:40:58+01:00","last_name":"` + long + `"}`, "last_name: longer than 4096 bytes"},
 		{"std no webhook-id", "standard", hdrs("webhook-timestamp", "1"), `{}`, "webhook-id: header missing"},
 	}
 	for _, tc := range cases {

@@ -14,7 +14,7 @@ import (
 // app's client secret), X-Shopify-Topic, X-Shopify-Shop-Domain,
 // X-Shopify-Event-Id (2023-07 and later) and X-Shopify-Webhook-Id.
 type Shopify struct {
-	keys [][]byte
+	keys []*macKey
 }
 
 // NewShopify takes the app's client secret, or "old,new" during a rotation.
@@ -302,11 +302,11 @@ func (s *Shopify) identity(c *conv, d *shopifyDoc, ev *Event) {
 func (s *Shopify) customer(c *conv, prefix string, cu *shopifyCustomer, billing *shopifyAddress) *Customer {
 	out := &Customer{}
 	if cu != nil {
-		out.FirstName = c.str(f(prefix+"first_name"), cu.FirstName)
-		out.LastName = c.str(f(prefix+"last_name"), cu.LastName)
-		out.Phone = c.str(f(prefix+"phone"), cu.Phone)
-		out.Timezone = c.str(f(prefix+"timezone"), cu.Timezone)
-		out.Tags = c.tags(f(prefix+"tags"), cu.Tags)
+		out.FirstName = c.str(fp(prefix, "first_name"), cu.FirstName)
+		out.LastName = c.str(fp(prefix, "last_name"), cu.LastName)
+		out.Phone = c.str(fp(prefix, "phone"), cu.Phone)
+		out.Timezone = c.str(fp(prefix, "timezone"), cu.Timezone)
+		out.Tags = c.tags(fp(prefix, "tags"), cu.Tags)
 	}
 	if billing != nil {
 		if out.FirstName == "" && out.LastName == "" {

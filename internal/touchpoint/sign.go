@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 )
 
 // HeadersFrom builds an http.Header from API Gateway's header map. API
@@ -87,17 +89,16 @@ func SignHMAC(secret string, body []byte) string {
 
 // verifyHMAC checks a base64 HMAC-SHA256 header value against each secret in
 // constant time.
-func verifyHMAC(keys [][]byte, body []byte, header string) error {
+func verifyHMAC(keys []*macKey, body []byte, header string) error {
 	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
 	if err != nil || len(got) != sha256.Size {
 		return ErrBadSignature
 	}
 	ok := false
+	var sum [sha256.Size]byte
 	for _, k := range keys {
-		m := hmac.New(sha256.New, k)
-		m.Write(body)
 		// Check every key, so timing does not tell which one matched.
-		if hmac.Equal(m.Sum(nil), got) {
+		if hmac.Equal(k.sum(sum[:0], nil, body), got) {
 			ok = true
 		}
 	}
@@ -107,10 +108,35 @@ func verifyHMAC(keys [][]byte, body []byte, header string) error {
 	return nil
 }
 
-func byteKeys(secrets []string) [][]byte {
-	keys := make([][]byte, len(secrets))
+// macKey is one secret with its HMAC-SHA256 states kept for reuse:
+// hmac.New hashes the key's pads and allocates on every call, a reset
+// state does neither. Each state is used by one request at a time.
+type macKey struct {
+	key  []byte
+	pool sync.Pool
+}
+
+func newMACKey(key []byte) *macKey {
+	k := &macKey{key: key}
+	k.pool.New = func() any { return hmac.New(sha256.New, k.key) }
+	return k
+}
+
+// sum appends HMAC-SHA256(key, prefix+body) to dst.
+func (k *macKey) sum(dst, prefix, body []byte) []byte {
+	m := k.pool.Get().(hash.Hash)
+	m.Reset()
+	m.Write(prefix)
+	m.Write(body)
+	dst = m.Sum(dst)
+	k.pool.Put(m)
+	return dst
+}
+
+func byteKeys(secrets []string) []*macKey {
+	keys := make([]*macKey, len(secrets))
 	for i, s := range secrets {
-		keys[i] = []byte(s)
+		keys[i] = newMACKey([]byte(s))
 	}
 	return keys
 }

@@ -27,7 +27,7 @@ const StandardTolerance = 5 * time.Minute
 // rotation). The signed content is id + "." + timestamp + "." + body,
 // with HMAC-SHA256 keyed by the base64 part of the "whsec_" secret.
 type Standard struct {
-	keys [][]byte
+	keys []*macKey
 	// Now is the clock the timestamp tolerance is checked against.
 	Now func() time.Time
 }
@@ -48,7 +48,7 @@ func NewStandard(secrets string, now func() time.Time) (*Standard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("standard: secret %d: %w", i+1, err)
 		}
-		s.keys = append(s.keys, k)
+		s.keys = append(s.keys, newMACKey(k))
 	}
 	return s, nil
 }
@@ -103,9 +103,12 @@ func (s *Standard) Verify(r Request) error {
 	if d := now.Sub(time.Unix(sec, 0)); d > StandardTolerance || d < -StandardTolerance {
 		return ErrBadSignature
 	}
+	// The signed content is id + "." + ts + "." + body (see standardMAC).
+	prefix := make([]byte, 0, len(id)+len(ts)+2)
+	prefix = append(append(append(append(prefix, id...), '.'), ts...), '.')
 	expected := make([][]byte, len(s.keys))
 	for i, k := range s.keys {
-		expected[i] = standardMAC(k, id, ts, r.Body)
+		expected[i] = k.sum(nil, prefix, r.Body)
 	}
 	ok := false
 	for sig := range strings.FieldsSeq(sigs) {

@@ -17,7 +17,7 @@ import (
 // spell them canonically (X-Wc-Webhook-Topic), which Get finds without
 // canonicalizing the name again.
 type WooCommerce struct {
-	keys [][]byte
+	keys []*macKey
 }
 
 // NewWooCommerce takes the webhook secret, or "old,new" during a rotation.
