@@ -104,8 +104,8 @@ func TestEngineRun(t *testing.T) {
 			status: StatusFailed, err: ErrRuntime, cause: "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input of the ResultSelector of state 'P'", states: "P",
 		},
 		{
-			name:   "template: a .$ key overrides the plain key of the same name; literal and evaluated fields mix past one map group",
-			def:    `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a":1,"a.$":"$.x","b":{"c":[1,2]},"d.$":"$.x","e":"e","f":"f","g":"g","h":"h","i":"i","j.$":"$$.State.Name"},"ResultPath":"$.p","Next":"Q"},
+			name: "template: a .$ key overrides the plain key of the same name; literal and evaluated fields mix past one map group",
+			def: `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a":1,"a.$":"$.x","b":{"c":[1,2]},"d.$":"$.x","e":"e","f":"f","g":"g","h":"h","i":"i","j.$":"$$.State.Name"},"ResultPath":"$.p","Next":"Q"},
 				"Q":{"Type":"Pass","Parameters":{"k":"lit","m":{"n.$":"$.x"}},"ResultPath":"$.q","End":true}}}`,
 			input:  `{"x":"X"}`,
 			status: StatusSucceeded, output: `{"p":{"a":"X","b":{"c":[1,2]},"d":"X","e":"e","f":"f","g":"g","h":"h","i":"i","j":"P"},"q":{"k":"lit","m":{"n":"X"}},"x":"X"}`, states: "P,Q",

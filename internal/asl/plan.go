@@ -182,11 +182,11 @@ const (
 type tmpl struct {
 	kind   tmplKind
 	lit    any
-	fields []tmplField // tObj: the fields to evaluate, keys as written sorted
+	fields []tmplField    // tObj: the fields to evaluate, keys as written sorted
 	proto  map[string]any // tObj: the literal fields, copied into each output
-	elems  []*tmpl     // tArr
-	key    string      // tPath: the key as written (with ".$"), for messages
-	expr   string      // tPath: the path as written
+	elems  []*tmpl        // tArr
+	key    string         // tPath: the key as written (with ".$"), for messages
+	expr   string         // tPath: the path as written
 	path   *Path
 	call   *Intrinsic
 	err    *Error
