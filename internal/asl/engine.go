@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,16 +24,24 @@ func (RealClock) Now() time.Time { return time.Now() }
 // seconds per real second, so a dev stack can let time pass and still jump.
 // It is safe for concurrent use.
 type VirtualClock struct {
-	mu     sync.Mutex
+	mu    sync.Mutex // serializes changes
+	state atomic.Pointer[clockState]
+	wall  func() time.Time
+}
+
+// clockState is a VirtualClock's setting; a change stores a new one, so Now
+// reads it without a lock (the engine reads the clock for every event).
+type clockState struct {
 	at     time.Time // virtual time at realAt
 	realAt time.Time
 	speed  float64
-	wall   func() time.Time
 }
 
 // NewVirtualClock returns a clock standing at start.
 func NewVirtualClock(start time.Time) *VirtualClock {
-	return &VirtualClock{at: start, wall: time.Now}
+	c := &VirtualClock{wall: time.Now}
+	c.state.Store(&clockState{at: start})
+	return c
 }
 
 // SetSpeed makes the clock flow at speed virtual seconds per wall second
@@ -40,23 +49,16 @@ func NewVirtualClock(start time.Time) *VirtualClock {
 func (c *VirtualClock) SetSpeed(speed float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.at = c.nowLocked()
-	c.realAt = c.wall()
-	c.speed = speed
+	c.state.Store(&clockState{at: c.Now(), realAt: c.wall(), speed: speed})
 }
 
 // Now returns the virtual time.
 func (c *VirtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.nowLocked()
-}
-
-func (c *VirtualClock) nowLocked() time.Time {
-	if c.speed == 0 {
-		return c.at
+	s := c.state.Load()
+	if s.speed == 0 {
+		return s.at
 	}
-	return c.at.Add(time.Duration(float64(c.wall().Sub(c.realAt)) * c.speed))
+	return s.at.Add(time.Duration(float64(c.wall().Sub(s.realAt)) * s.speed))
 }
 
 // Set moves the clock to t if t is later than now (virtual time never goes
@@ -64,9 +66,8 @@ func (c *VirtualClock) nowLocked() time.Time {
 func (c *VirtualClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if now := c.nowLocked(); t.After(now) {
-		c.at = t
-		c.realAt = c.wall()
+	if now := c.Now(); t.After(now) {
+		c.state.Store(&clockState{at: t, realAt: c.wall(), speed: c.state.Load().speed})
 	}
 }
 

@@ -330,3 +330,33 @@ func TestStateReusedUnderTwoNames(t *testing.T) {
 		t.Errorf("events %s\nwant   %s", g, want)
 	}
 }
+
+// TestVirtualClock stands still, only moves forward when set, and flows at
+// its speed against the wall clock, keeping the speed across Set.
+func TestVirtualClock(t *testing.T) {
+	wall := t0.Add(1000 * time.Hour)
+	c := NewVirtualClock(t0)
+	c.wall = func() time.Time { return wall }
+	check := func(step string, want time.Time) {
+		t.Helper()
+		if got := c.Now(); !got.Equal(want) {
+			t.Fatalf("%s: Now = %v, want %v", step, got, want)
+		}
+	}
+	check("start", t0)
+	wall = wall.Add(time.Hour)
+	check("stopped clock, wall moved", t0)
+	c.Set(t0.Add(-time.Hour))
+	check("set back", t0)
+	c.Set(t0.Add(time.Minute))
+	check("set forward", t0.Add(time.Minute))
+	c.SetSpeed(60)
+	wall = wall.Add(time.Second)
+	check("speed 60, one wall second", t0.Add(2*time.Minute))
+	c.Set(t0.Add(time.Hour))
+	wall = wall.Add(time.Second)
+	check("set while flowing keeps the speed", t0.Add(time.Hour+time.Minute))
+	c.SetSpeed(0)
+	wall = wall.Add(time.Hour)
+	check("stopped again", t0.Add(time.Hour+time.Minute))
+}
