@@ -45,7 +45,10 @@ func ParseAmount(s string) (Amount, error) {
 	}
 	f := int64(0)
 	if frac != "" {
-		f, _ = strconv.ParseInt(frac+strings.Repeat("0", 6-len(frac)), 10, 64)
+		f, _ = strconv.ParseInt(frac, 10, 64) // at most 6 digits: cannot fail
+		for range 6 - len(frac) {
+			f *= 10 // scale to millionths without building a padded string
+		}
 	}
 	v := w*amountScale + f
 	if neg {
