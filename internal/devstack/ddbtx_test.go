@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -30,16 +31,27 @@ type backend struct {
 	front *txFront // nil: plain minidyn
 }
 
-// newBackend serves minidyn (through ddbtest.Handler, as the stack does),
-// behind txFront when front is set.
+// newBackend serves plain minidyn (through ddbtest.Handler), or with front
+// set what the stack serves: txFront over minidyn spread on testShards
+// servers.
 func newBackend(t *testing.T, front bool) *backend {
 	t.Helper()
-	var h http.Handler = ddbtest.Handler(server.NewServer())
-	b := &backend{}
-	if front {
-		b.front = newTxFront(h, slog.New(slog.DiscardHandler))
-		h = b.front
+	if !front {
+		return serveBackend(t, ddbtest.Handler(server.NewServer()))
 	}
+	f := newTxFront(newShards(testShards), slog.New(slog.DiscardHandler))
+	b := serveBackend(t, f)
+	b.front = f
+	return b
+}
+
+// testShards is fewer than the stack's dynamoShards: the scenarios' few
+// partition keys still land on several servers.
+const testShards = 4
+
+func serveBackend(t *testing.T, h http.Handler) *backend {
+	t.Helper()
+	b := &backend{}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	b.url = hs.URL
@@ -71,13 +83,24 @@ func (b *backend) do(t *testing.T, op, body string) (int, string) {
 	return resp.StatusCode, string(out)
 }
 
+// scan returns the table's items, one JSON object per line, sorted: the
+// shards answer a Scan in another order than one minidyn.
 func (b *backend) scan(t *testing.T) string {
 	t.Helper()
 	status, body := b.do(t, "Scan", `{"TableName":"t"}`)
 	if status != http.StatusOK {
 		t.Fatalf("scan: %d %s", status, body)
 	}
-	return body
+	var out struct{ Items []json.RawMessage }
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := make([]string, len(out.Items))
+	for i, it := range out.Items {
+		lines[i] = string(it)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
 
 // The items every scenario starts from.

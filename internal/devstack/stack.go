@@ -39,10 +39,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/truora/minidyn/server"
 
 	"github.com/parcours/parcours/internal/asl"
-	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/fault"
 	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
@@ -258,8 +256,9 @@ func (s *Stack) setup() error {
 		s.stream.maxAttempts = s.cfg.StreamAttempts
 	}
 	// txFront serves TransactWriteItems without minidyn's per-transaction
-	// table copy (ddbtx.go).
-	s.dynamo = s.stream.wrap(newTxFront(ddbtest.Handler(server.NewServer()), s.log))
+	// table copy (ddbtx.go), over items spread on several minidyn servers
+	// (ddbshard.go).
+	s.dynamo = s.stream.wrap(newTxFront(newShards(dynamoShards), s.log))
 	sesOpts := []sesapi.Option{sesapi.WithClock(s.Now)}
 	if s.cfg.OutboxDir != "" {
 		sesOpts = append(sesOpts, sesapi.WithEMLDir(s.cfg.OutboxDir))
