@@ -360,3 +360,48 @@ func TestVirtualClock(t *testing.T) {
 	wall = wall.Add(time.Hour)
 	check("stopped again", t0.Add(time.Hour+time.Minute))
 }
+
+// TestEnginesShareDefinitionConcurrently runs one definition in many
+// engines at once (plans, parsed paths and intrinsics are shared process
+// wide); run with -race. Every execution must give the same output.
+func TestEnginesShareDefinitionConcurrently(t *testing.T) {
+	sm := mustParse(t, `{"StartAt":"Get","States":{
+		"Get":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:getItem","Parameters":{"Key":{"pk":{"S.$":"States.Format('P#{}', $.k)"},"sk":{"S":"P"}}},
+			"ResultSelector":{"view.$":"States.StringToJson($.Item.view.S)","at.$":"$$.Execution.StartTime"},"ResultPath":"$.p","Next":"W"},
+		"W":{"Type":"Wait","Seconds":60,"Next":"C"},
+		"C":{"Type":"Choice","Choices":[{"And":[{"Variable":"$.p.view.n","NumericGreaterThan":1.5},{"Variable":"$.p.at","TimestampLessThanEquals":"2024-01-01T00:00:00Z"}],"Next":"Done"}],"Default":"Get"},
+		"Done":{"Type":"Succeed"}}}`)
+	res := ResolverFunc(func(_ context.Context, c TaskCall) (any, error) {
+		return map[string]any{"Item": map[string]any{"view": map[string]any{"S": `{"n":2}`}}}, nil
+	})
+	const workers, runs = 8, 25
+	outs := make(chan string, workers*runs)
+	errs := make(chan error, workers*runs)
+	for w := range workers {
+		go func() {
+			for i := range runs {
+				x, err := Run(context.Background(), sm, map[string]any{"k": fmt.Sprint(w, i%2)}, EngineOptions{Resolver: res, Start: t0})
+				if err != nil || x.Status != StatusSucceeded {
+					errs <- fmt.Errorf("worker %d run %d: %v %v %s", w, i, err, x.Status, x.Cause)
+					continue
+				}
+				s, err := encodeJSON(x.Output.(map[string]any)["p"])
+				if err != nil {
+					errs <- err
+					continue
+				}
+				outs <- s
+			}
+		}()
+	}
+	for range workers * runs {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case got := <-outs:
+			if got != `{"at":"2024-01-01T00:00:00.000Z","view":{"n":2}}` {
+				t.Fatalf("output %s", got)
+			}
+		}
+	}
+}
