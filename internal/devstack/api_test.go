@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -162,5 +168,59 @@ func TestPrivacyWebhookErases(t *testing.T) {
 	}
 	if code, body := get(t, s.URL()+"/_dev/api/profiles/carol@example.com"); code != 404 {
 		t.Fatalf("profile after redact: %d %s", code, body)
+	}
+}
+
+// TestStepFunctionsAPIWithTheSDK reads the stack's Step Functions endpoint
+// with the real sfn client: ListExecutions, DescribeExecution,
+// GetExecutionHistory (paginated, timestamps as the protocol writes them)
+// and StopExecution.
+func TestStepFunctionsAPIWithTheSDK(t *testing.T) {
+	s := startStack(t, Config{})
+	fx, err := os.ReadFile(filepath.Join(repoRoot, "events/standard/consent-changed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := postJSON(t, s.URL()+"/_dev/api/replay", string(fx)); code != 200 {
+		t.Fatalf("replay: %d %s", code, body)
+	}
+	ctx := context.Background()
+	c := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	xs := s.Executions("welcome", "")
+	if len(xs) != 1 {
+		t.Fatalf("welcome executions: %+v", xs)
+	}
+	d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(xs[0].ARN)})
+	if err != nil || d.Status != sfntypes.ExecutionStatusRunning {
+		t.Fatalf("describe: %v %+v", err, d)
+	}
+	list, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: d.StateMachineArn})
+	if err != nil || len(list.Executions) != 1 || aws.ToString(list.Executions[0].ExecutionArn) != xs[0].ARN {
+		t.Fatalf("list: %v %+v", err, list)
+	}
+	var events []sfntypes.HistoryEvent
+	p := sfn.NewGetExecutionHistoryPaginator(c, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(xs[0].ARN), MaxResults: 3})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("history: %v", err)
+		}
+		events = append(events, page.Events...)
+	}
+	if len(events) < 4 || events[0].Type != sfntypes.HistoryEventTypeExecutionStarted || !events[0].Timestamp.Equal(start) {
+		t.Fatalf("history: %d events, first %+v", len(events), events[0])
+	}
+	for i, ev := range events {
+		if ev.Id != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, ev.Id)
+		}
+	}
+	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(xs[0].ARN), Error: aws.String("Dev.Stopped")}); err != nil {
+		t.Fatal(err)
+	}
+	d, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(xs[0].ARN)})
+	if err != nil || d.Status != sfntypes.ExecutionStatusAborted {
+		t.Fatalf("after stop: %v %+v", err, d)
 	}
 }

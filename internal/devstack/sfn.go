@@ -297,7 +297,22 @@ func (s *Stack) getExecutionHistory(w http.ResponseWriter, r *http.Request) {
 	if in.MaxResults > 0 && start+in.MaxResults < end {
 		end = start + in.MaxResults
 	}
-	out := map[string]any{"events": evs[start:end]}
+	// The AWS JSON 1.0 protocol writes timestamps as epoch seconds (a
+	// number), not as the RFC 3339 text asl.HistoryEvent marshals to.
+	wire := make([]map[string]any, 0, end-start)
+	for _, ev := range evs[start:end] {
+		m := map[string]any{
+			"id":              ev.ID,
+			"previousEventId": ev.PreviousEventID,
+			"timestamp":       json.Number(strconv.FormatFloat(float64(ev.Timestamp.UnixMilli())/1000, 'f', 3, 64)),
+			"type":            ev.Type,
+		}
+		if ev.DetailsKey != "" {
+			m[ev.DetailsKey] = ev.Details
+		}
+		wire = append(wire, m)
+	}
+	out := map[string]any{"events": wire}
 	if end < len(evs) {
 		out["nextToken"] = strconv.Itoa(end)
 	}
