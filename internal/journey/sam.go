@@ -205,7 +205,7 @@ func samStateMachines(js []*Journey) string {
       SendFunctionArn: !GetAtt %[4]s.Arn
     AutoPublishAlias: %[5]s
     Logging:
-      Level: ERROR
+      Level: ALL
       IncludeExecutionData: false
       Destinations:
         - CloudWatchLogsLogGroup:
@@ -229,10 +229,59 @@ func samStateMachines(js []*Journey) string {
               - logs:DescribeResourcePolicies
               - logs:DescribeLogGroups
             Resource: "*"
-`, id, j.Name, TableResource, SendResource, Alias, LogRetentionParam, stateMachineName(j))
+%[1]sExitedMetric:
+  Type: AWS::Logs::MetricFilter
+  Properties:
+    LogGroupName: !Ref %[1]sLogs
+    FilterPattern: '%[8]s'
+    MetricTransformations:
+      - MetricNamespace: %[9]s
+        MetricName: %[10]s
+        MetricValue: "1"
+        Unit: Count
+%[1]sCompletedMetric:
+  Type: AWS::Logs::MetricFilter
+  Properties:
+    LogGroupName: !Ref %[1]sLogs
+    FilterPattern: '%[11]s'
+    MetricTransformations:
+      - MetricNamespace: %[9]s
+        MetricName: %[12]s
+        MetricValue: "1"
+        Unit: Count
+`, id, j.Name, TableResource, SendResource, Alias, LogRetentionParam, stateMachineName(j),
+			ExitedPattern, MetricNamespace, ExitedMetric(j.Name), CompletedPattern, CompletedMetric(j.Name))
 	}
 	return b.String()
 }
+
+// Journeys exited and completed are counted from each state machine's own
+// execution log, not by extra states (a state transition is billed; a log
+// line is not a transition). Logging Level ALL writes a SucceedStateEntered
+// event per execution that reaches a Succeed state (only ALL logs it: Step
+// Functions developer guide, "Log levels", cloudwatch-log-level.html); its
+// JSON carries "type" and "details": {"name": <state>} (same guide, "Using
+// CloudWatch Logs to log execution history", cw-logs.html). A JSON filter
+// pattern compares a selector with = and accepts '*' as a wildcard at the
+// end of an unquoted string (CloudWatch Logs user guide, "Filter pattern
+// syntax", FilterAndPatternSyntax.html: "Event* will match EventId").
+//
+// A metric filter's dimension value must be a field of the log event
+// (AWS::Logs::MetricFilter Dimension, Value: "The log event field that
+// will contain the value for this dimension"), and no field of a Step
+// Functions log event names the state machine except the per-execution
+// ARN (one metric per execution: CloudWatch disables such a filter), so
+// the journey is in the metric name instead: JourneyExited.<journey>.
+const (
+	MetricNamespace  = "Parcours"
+	ExitedPattern    = `{ $.type = "SucceedStateEntered" && $.details.name = Exit* }`
+	CompletedPattern = `{ $.type = "SucceedStateEntered" && $.details.name = "` + stateDone + `" }`
+)
+
+// ExitedMetric and CompletedMetric are the metric names the journey's
+// metric filters write in MetricNamespace.
+func ExitedMetric(journey string) string    { return "JourneyExited." + journey }
+func CompletedMetric(journey string) string { return "JourneyCompleted." + journey }
 
 // samRouterARNs is the list item of the router's STATE_MACHINE_ARNS !Join:
 // journey=<live alias ARN> for every journey (SAM names the alias
@@ -299,17 +348,22 @@ func samAlarms(js []*Journey) string {
 
 // DashboardVariables are the variables of the DashboardBody !Sub that
 // samDashboard defines: comma-separated widget metric arrays.
-var DashboardVariables = []string{"JourneysEnded", "JourneysFailed"}
+var DashboardVariables = []string{"JourneysExited", "JourneysCompleted", "JourneysFailed"}
 
 // samDashboard is the variable map of the dashboard's !Sub: per journey,
-// the AWS/States metrics of its state machine, labelled with its name.
+// its exited and completed counts (its metric filters) and the AWS/States
+// metrics of its state machine, labelled with its name.
 func samDashboard(js []*Journey) string {
 	metric := func(name, id, label string) string {
 		return fmt.Sprintf(`!Sub '["AWS/States", "%s", "StateMachineArn", "${%s}", {"label": "%s"}]'`, name, id, label)
 	}
-	var ended, failed []string
+	fromLogs := func(name, label string) string {
+		return fmt.Sprintf(`'["%s", "%s", {"label": "%s"}]'`, MetricNamespace, name, label)
+	}
+	var exited, completed, failed []string
 	for _, j := range js {
-		ended = append(ended, metric("ExecutionsSucceeded", LogicalID(j.Name), j.Name))
+		exited = append(exited, fromLogs(ExitedMetric(j.Name), j.Name))
+		completed = append(completed, fromLogs(CompletedMetric(j.Name), j.Name))
 	}
 	for _, m := range []struct{ name, what string }{{"ExecutionsFailed", "failed"}, {"ExecutionsTimedOut", "timed out"}, {"ExecutionsAborted", "aborted"}} {
 		for _, j := range js {
@@ -320,7 +374,7 @@ func samDashboard(js []*Journey) string {
 	for i, v := range []struct {
 		name  string
 		items []string
-	}{{DashboardVariables[0], ended}, {DashboardVariables[1], failed}} {
+	}{{DashboardVariables[0], exited}, {DashboardVariables[1], completed}, {DashboardVariables[2], failed}} {
 		lead := "  "
 		if i == 0 {
 			lead = "- "

@@ -494,6 +494,25 @@ type Shown struct {
 	Name   string
 	Dims   []string
 	Widget string
+	// FromLogs: an AWS::Logs::MetricFilter of the template writes this
+	// metric (journeys exited/completed, from the execution logs), not
+	// the code's EMF lines.
+	FromLogs bool
+}
+
+// LogMetrics returns the "namespace name" of every metric the template's
+// AWS::Logs::MetricFilter resources write, with the filter's ID.
+func (t *Template) LogMetrics() map[string]string {
+	out := map[string]string{}
+	for _, f := range t.Resources("AWS::Logs::MetricFilter") {
+		ts, _ := Get(f.Properties, "MetricTransformations").([]any)
+		for _, tr := range ts {
+			ns, _ := Get(tr, "MetricNamespace").(string)
+			name, _ := Get(tr, "MetricName").(string)
+			out[ns+" "+name] = f.ID
+		}
+	}
+	return out
 }
 
 var insights = regexp.MustCompile(`^SELECT (SUM|AVG|MIN|MAX|COUNT)\((\w+)\) FROM SCHEMA\(Parcours((?:, \w+)*)\)(?: GROUP BY (\w+(?:, \w+)*))?$`)
@@ -519,6 +538,7 @@ func (t *Template) ReadDashboard() (parcours []Shown, aws map[string]map[string]
 		return nil, aws, []string{err.Error()}
 	}
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	fromLogs := t.LogMetrics()
 	for _, w := range widgets {
 		for _, m := range w.Properties.Metrics {
 			if len(m) == 0 {
@@ -562,7 +582,8 @@ func (t *Template) ReadDashboard() (parcours []Shown, aws map[string]map[string]
 				dims = append(dims, parts[i])
 			}
 			if ns == emf.Namespace {
-				parcours = append(parcours, Shown{Name: name, Dims: dims, Widget: w.Properties.Title})
+				_, logs := fromLogs[ns+" "+name]
+				parcours = append(parcours, Shown{Name: name, Dims: dims, Widget: w.Properties.Title, FromLogs: logs})
 				continue
 			}
 			dim, ok := awsMetrics[ns][name]
@@ -586,18 +607,27 @@ func (t *Template) ReadDashboard() (parcours []Shown, aws map[string]map[string]
 }
 
 // CheckDashboardResources: the dashboard's AWS metrics are well formed,
-// name resources of this stack, and cover every state machine (succeeded,
-// failed, timed out) and every function (errors, duration).
+// name resources of this stack, and cover every state machine (failed,
+// timed out) and every function (errors, duration); every state machine
+// logs at level ALL to its log group, whose metric filters count the
+// executions that exited and completed, both on the dashboard.
 func (t *Template) CheckDashboardResources() []string {
-	_, aws, p := t.ReadDashboard()
+	shown, aws, p := t.ReadDashboard()
 	res := Resolver{T: t}
 	ref := func(id string) string { s, _ := res.String(map[string]any{"Ref": id}); return s }
+	onDash := map[string]bool{}
+	for _, s := range shown {
+		if s.FromLogs {
+			onDash[s.Name] = true
+		}
+	}
 	for _, sm := range t.Resources("AWS::Serverless::StateMachine") {
-		for _, m := range []string{"ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"} {
+		for _, m := range []string{"ExecutionsFailed", "ExecutionsTimedOut"} {
 			if !containsString(aws["AWS/States "+m]["StateMachineArn"], ref(sm.ID)) {
 				p = append(p, fmt.Sprintf("the dashboard has no %s for %s", m, sm.ID))
 			}
 		}
+		p = append(p, t.checkJourneyCounts(sm, onDash)...)
 	}
 	for _, f := range t.Resources("AWS::Serverless::Function") {
 		for _, m := range []string{"Errors", "Duration"} {
@@ -660,4 +690,70 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkJourneyCounts: sm logs every event (Level ALL, no execution data)
+// to a log group with exactly one metric filter per outcome — exited and
+// completed, with the patterns the compiler writes — each writing one
+// Parcours metric, without dimensions, that the dashboard shows.
+func (t *Template) checkJourneyCounts(sm Resource, onDash map[string]bool) []string {
+	var p []string
+	bad := func(format string, args ...any) {
+		p = append(p, sm.ID+": "+fmt.Sprintf(format, args...))
+	}
+	if lvl := fmt.Sprint(Get(sm.Properties, "Logging", "Level")); lvl != "ALL" {
+		bad("Logging.Level = %s, want ALL (journeys exited and completed are counted from SucceedStateEntered, logged only at ALL)", lvl)
+	}
+	if inc := fmt.Sprint(Get(sm.Properties, "Logging", "IncludeExecutionData")); inc != "false" {
+		bad("Logging.IncludeExecutionData = %s, want false (execution data holds customer addresses)", inc)
+	}
+	dest, _ := Get(sm.Properties, "Logging", "Destinations").([]any)
+	var group string
+	if len(dest) > 0 {
+		switch att := Get(dest[0], "CloudWatchLogsLogGroup", "LogGroupArn", "Fn::GetAtt").(type) {
+		case []any:
+			if len(att) == 2 {
+				group, _ = att[0].(string)
+			}
+		case string:
+			group, _, _ = strings.Cut(att, ".")
+		}
+	}
+	found := map[string]int{}
+	for _, f := range t.Resources("AWS::Logs::MetricFilter") {
+		if g, _ := Get(f.Properties, "LogGroupName", "Ref").(string); g == "" || g != group {
+			continue
+		}
+		pattern, _ := Get(f.Properties, "FilterPattern").(string)
+		var kind string
+		switch pattern {
+		case journey.ExitedPattern:
+			kind = "exited"
+		case journey.CompletedPattern:
+			kind = "completed"
+		default:
+			bad("metric filter %s has pattern %q, not one of the compiler's", f.ID, pattern)
+			continue
+		}
+		found[kind]++
+		ts, _ := Get(f.Properties, "MetricTransformations").([]any)
+		if len(ts) != 1 {
+			bad("metric filter %s has %d metric transformations, want 1", f.ID, len(ts))
+			continue
+		}
+		ns, _ := Get(ts[0], "MetricNamespace").(string)
+		name, _ := Get(ts[0], "MetricName").(string)
+		if ns != journey.MetricNamespace || Get(ts[0], "Dimensions") != nil || fmt.Sprint(Get(ts[0], "MetricValue")) != "1" {
+			bad("metric filter %s writes %s %s (value %v, dimensions %v), want namespace %s, value 1, no dimensions", f.ID, ns, name, Get(ts[0], "MetricValue"), Get(ts[0], "Dimensions"), journey.MetricNamespace)
+		}
+		if !onDash[name] {
+			bad("the dashboard does not show %s (metric filter %s)", name, f.ID)
+		}
+	}
+	for _, kind := range []string{"exited", "completed"} {
+		if found[kind] != 1 {
+			bad("%d metric filters count journeys %s on its log group %s, want 1", found[kind], kind, group)
+		}
+	}
+	return p
 }
