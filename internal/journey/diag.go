@@ -67,9 +67,10 @@ func (r *reporter) at(n *yaml.Node, hint, format string, args ...any) {
 	r.diags = append(r.diags, Diagnostic{File: r.file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is close enough to be a plausible typo.
-func closest(s string, candidates []string) string {
+// Closest returns the candidate nearest to s by edit distance (ignoring
+// case), or "" when none is close enough to be a plausible typo. Every "did
+// you mean" hint of the CLI uses it.
+func Closest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(s), strings.ToLower(c))
@@ -109,7 +110,7 @@ func editDistance(a, b string) int {
 
 // didYouMean is the hint for an unknown name.
 func didYouMean(s string, candidates []string) string {
-	if c := closest(s, candidates); c != "" {
+	if c := Closest(s, candidates); c != "" {
 		return fmt.Sprintf("did you mean %q?", c)
 	}
 	return "expected one of: " + strings.Join(candidates, ", ")

@@ -10,6 +10,7 @@ package simulate
 import (
 	"errors"
 	"fmt"
+	"github.com/parcours/parcours/internal/journey"
 	"os"
 	"regexp"
 	"slices"
@@ -185,7 +186,7 @@ func (p *parser) mapping(n *yaml.Node, what string, keys []string, each func(k, 
 		k, v := n.Content[i], n.Content[i+1]
 		if !slices.Contains(keys, k.Value) {
 			hint := "one of " + strings.Join(keys, ", ")
-			if c := closest(k.Value, keys); c != "" {
+			if c := journey.Closest(k.Value, keys); c != "" {
 				hint = "did you mean " + c + "?"
 			}
 			return p.errAt(k, fmt.Sprintf("unknown field %q in %s", k.Value, what), hint)
@@ -348,7 +349,7 @@ func (p *parser) events(n *yaml.Node) ([]Event, error) {
 				}
 				if !slices.Contains(types, s) {
 					hint := "one of " + strings.Join(types, ", ")
-					if c := closest(s, types); c != "" {
+					if c := journey.Closest(s, types); c != "" {
 						hint = "did you mean " + c + "?"
 					}
 					return p.errAt(v, fmt.Sprintf("unknown event type %q", s), hint)
@@ -455,41 +456,6 @@ func yamlError(file string, err error) error {
 		return &Error{File: file, Line: line, Column: 1, Msg: "invalid YAML: " + m[2]}
 	}
 	return &Error{File: file, Line: 1, Column: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
-}
-
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is a plausible typo.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD > max(2, len(s)/3+1) {
-		return ""
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // FormatOffset writes an offset from t=0: "0s", "4h", "1d12h", "60d".

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/parcours/parcours/internal/journey"
 	"io"
 	"maps"
 	"net/http"
@@ -50,7 +51,7 @@ type UnknownJourneyError struct {
 
 func (e *UnknownJourneyError) Error() string {
 	s := fmt.Sprintf("unknown journey %q", e.Name)
-	if c := closest(e.Name, e.Known); c != "" {
+	if c := journey.Closest(e.Name, e.Known); c != "" {
 		return s + " (hint: did you mean " + c + "?)"
 	}
 	return s + " (journeys: " + strings.Join(e.Known, ", ") + ")"
