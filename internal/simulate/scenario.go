@@ -10,7 +10,6 @@ package simulate
 import (
 	"errors"
 	"fmt"
-	"github.com/parcours/parcours/internal/journey"
 	"os"
 	"regexp"
 	"slices"
@@ -20,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/parcours/parcours/internal/journey"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
 
