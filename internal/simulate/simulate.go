@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/parcours/parcours/internal/journey"
 	"io"
 	"maps"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/devstack"
+	"github.com/parcours/parcours/internal/journey"
 	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
