@@ -9,13 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/ingest"
-	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
@@ -24,16 +19,13 @@ func main() {
 	if err != nil {
 		log.Fatalf("ingest: %v", err)
 	}
-	sources, err := cfg.Sources(time.Now)
-	if err != nil {
-		log.Fatalf("ingest: %v", err)
-	}
 	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
 	if err != nil {
 		log.Fatalf("ingest: aws config: %v", err)
 	}
-	db, logger := dynamodb.NewFromConfig(awsCfg), lambdacontext.NewLogger()
-	h := ingest.New(profile.NewStore(db, cfg.TableName), emf.New(os.Stdout, time.Now), logger, sources...)
-	h.Privacy = erase.New(db, sfn.NewFromConfig(awsCfg), cfg.TableName, logger)
+	h, err := ingest.FromConfig(cfg, awsCfg, time.Now, os.Stdout, lambdacontext.NewLogger())
+	if err != nil {
+		log.Fatalf("ingest: %v", err)
+	}
 	lambda.Start(h.Handle)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/erase"
 	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/mail"
@@ -238,13 +237,10 @@ func buildIngest(s *Stack, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources, err := cfg.Sources(s.Now)
+	h, err := ingest.FromConfig(cfg, s.aws, s.Now, s.metrics, s.log.With("function", IngestFunction))
 	if err != nil {
 		return nil, err
 	}
-	log := s.log.With("function", IngestFunction)
-	h := ingest.New(s.store(cfg.TableName), emf.New(s.metrics, s.Now), log, sources...)
-	h.Privacy = erase.New(dynamodb.NewFromConfig(s.aws), sfn.NewFromConfig(s.aws), cfg.TableName, log)
 	return h.Handle, nil
 }
 
