@@ -83,6 +83,10 @@ type Config struct {
 	// dropped to DeadLetters; 0 means 10.
 	StreamBackoff  time.Duration
 	StreamAttempts int
+	// StreamWorkers is how many partition keys the stream delivers to the
+	// router at once (order is kept per key); 0 means
+	// DefaultStreamWorkers.
+	StreamWorkers int
 	// Seed seeds the ASL engine's random source: which branch a journey's
 	// split step takes (States.MathRandom), States.UUID, retry jitter.
 	// Zero means a time-based seed (parcours dev); simulate, demo and
@@ -254,6 +258,9 @@ func (s *Stack) setup() error {
 	}
 	if s.cfg.StreamAttempts > 0 {
 		s.stream.maxAttempts = s.cfg.StreamAttempts
+	}
+	if s.cfg.StreamWorkers > 0 {
+		s.stream.workers = s.cfg.StreamWorkers
 	}
 	// txFront serves TransactWriteItems without minidyn's per-transaction
 	// table copy (ddbtx.go), over items spread on several minidyn servers

@@ -23,9 +23,14 @@ import (
 // stream is the table's DynamoDB stream as the dev stack emulates it:
 // after a successful write of an event item (sk EVENT) through the
 // DynamoDB endpoint, a record with the item's NEW_IMAGE goes to the router
-// function, one record per invocation, in write order (so in order per
-// partition key), retried with backoff while the router fails or reports
-// the record in BatchItemFailures.
+// function, one record per invocation, retried with backoff while the
+// router fails or reports the record in BatchItemFailures.
+//
+// Order is what DynamoDB Streams and a Lambda event source mapping with a
+// ParallelizationFactor give: strict per partition key (a key's next record
+// waits until the one before it was delivered or dead-lettered, retries
+// included), and keys in parallel on a bounded number of workers. A record
+// waiting for its retry holds no worker, and blocks only its own key.
 type stream struct {
 	table   string
 	arn     string
@@ -36,15 +41,34 @@ type stream struct {
 	// after maxAttempts the record is dropped with an error log.
 	minBackoff, maxBackoff time.Duration
 	maxAttempts            int
+	// workers is how many records are delivered at once (each of another
+	// partition key).
+	workers int
 
 	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []events.DynamoDBEventRecord
-	busy    bool
+	work    *sync.Cond // a key became ready, or the stream closed
+	done    *sync.Cond // pending reached 0, or the stream closed
+	keys    map[string]*keyQueue
+	ready   []string // keys whose head record may be delivered now, oldest first
+	pending int      // records queued and neither delivered nor dead-lettered
+	timers  map[string]*time.Timer
 	seq     int64
 	closed  bool
 	dropped []DeadLetter
 }
+
+// keyQueue holds one partition key's records not yet finished, in write
+// order. A key in stream.keys is in exactly one place: stream.ready, a
+// worker, or a retry timer.
+type keyQueue struct {
+	recs    []events.DynamoDBEventRecord
+	attempt int           // attempts made on recs[0]
+	wait    time.Duration // before recs[0]'s next attempt
+}
+
+// DefaultStreamWorkers is how many partition keys the dev stream delivers
+// at once unless Config.StreamWorkers says otherwise.
+const DefaultStreamWorkers = 16
 
 // DeadLetter is a stream record the router failed on every attempt.
 type DeadLetter struct {
@@ -64,8 +88,11 @@ func newStream(table string, now func() time.Time, log *slog.Logger) *stream {
 		table: table, now: now, log: log,
 		arn:        "arn:aws:dynamodb:" + LocalRegion + ":" + LocalAccountID + ":table/" + table + "/stream/local",
 		minBackoff: 50 * time.Millisecond, maxBackoff: 2 * time.Second, maxAttempts: 10,
+		workers: DefaultStreamWorkers,
+		keys:    map[string]*keyQueue{}, timers: map[string]*time.Timer{},
 	}
-	s.cond = sync.NewCond(&s.mu)
+	s.work = sync.NewCond(&s.mu)
+	s.done = sync.NewCond(&s.mu)
 	return s
 }
 
@@ -158,7 +185,7 @@ func (s *stream) enqueue(op string, body []byte) {
 		if b, err := json.Marshal(p.Item); err == nil {
 			size = len(b)
 		}
-		s.queue = append(s.queue, events.DynamoDBEventRecord{
+		s.push(events.DynamoDBEventRecord{
 			AWSRegion:      LocalRegion,
 			EventID:        fmt.Sprintf("local-%d", s.seq),
 			EventName:      string(events.DynamoDBOperationTypeInsert),
@@ -177,76 +204,153 @@ func (s *stream) enqueue(op string, body []byte) {
 			},
 		})
 	}
-	s.cond.Broadcast()
 }
 
-// run delivers records until ctx is done.
+// push queues a record behind its partition key's (s.mu held).
+func (s *stream) push(rec events.DynamoDBEventRecord) {
+	if s.closed {
+		return
+	}
+	key := partitionKey(rec)
+	s.pending++
+	if q := s.keys[key]; q != nil {
+		// Ready, in flight or waiting for a retry: whoever finishes its
+		// head record readies the key again.
+		q.recs = append(q.recs, rec)
+		return
+	}
+	s.keys[key] = &keyQueue{recs: []events.DynamoDBEventRecord{rec}, wait: s.minBackoff}
+	s.ready = append(s.ready, key)
+	s.work.Signal()
+}
+
+// partitionKey is the item's partition key as the stream orders by it.
+func partitionKey(rec events.DynamoDBEventRecord) string {
+	pk := rec.Change.Keys[profile.AttrPK]
+	if pk.DataType() == events.DataTypeString {
+		return pk.String()
+	}
+	b, _ := json.Marshal(pk)
+	return string(b)
+}
+
+// run delivers records on s.workers workers until the stream is closed or
+// ctx is done, and returns when every worker has stopped.
 func (s *stream) run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, s.close)
+	defer stop()
+	var wg sync.WaitGroup
+	for range max(1, s.workers) {
+		wg.Go(func() { s.worker(ctx) })
+	}
+	wg.Wait()
+}
+
+// worker delivers the head record of one ready key at a time.
+func (s *stream) worker(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for {
-		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
-			s.cond.Wait()
+		for len(s.ready) == 0 && !s.closed {
+			s.work.Wait()
 		}
 		if s.closed {
-			s.mu.Unlock()
 			return
 		}
-		rec := s.queue[0]
-		s.busy = true
+		key := s.ready[0]
+		s.ready[0] = ""
+		s.ready = s.ready[1:]
+		q := s.keys[key]
+		rec := q.recs[0]
+		q.attempt++
+		attempt := q.attempt
 		s.mu.Unlock()
 
-		s.deliverOne(ctx, rec)
-
-		s.mu.Lock()
-		s.queue = s.queue[1:]
-		s.busy = false
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	}
-}
-
-func (s *stream) deliverOne(ctx context.Context, rec events.DynamoDBEventRecord) {
-	wait := s.minBackoff
-	for attempt := 1; ; attempt++ {
 		resp, err := s.deliver(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}})
-		if err == nil && len(resp.BatchItemFailures) == 0 {
-			return
-		}
-		if err == nil {
+		if err == nil && len(resp.BatchItemFailures) > 0 {
 			err = fmt.Errorf("router reported the record in BatchItemFailures")
 		}
-		if attempt >= s.maxAttempts || ctx.Err() != nil {
+		switch {
+		case err == nil:
+		case attempt >= s.maxAttempts || ctx.Err() != nil:
 			s.log.Error("dev stream: record dropped after retries", "sequence_number", rec.Change.SequenceNumber, "attempts", attempt, "err", err)
-			s.mu.Lock()
+		default:
+			s.log.Warn("dev stream: router failed, retrying", "sequence_number", rec.Change.SequenceNumber, "attempt", attempt, "err", err)
+		}
+
+		s.mu.Lock()
+		if err != nil && attempt < s.maxAttempts && ctx.Err() == nil {
+			s.retryLater(key, q)
+			continue
+		}
+		if err != nil {
 			s.dropped = append(s.dropped, DeadLetter{Record: rec, Attempts: attempt, Error: err.Error()})
-			s.mu.Unlock()
-			return
 		}
-		s.log.Warn("dev stream: router failed, retrying", "sequence_number", rec.Change.SequenceNumber, "attempt", attempt, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
-		if wait *= 2; wait > s.maxBackoff {
-			wait = s.maxBackoff
-		}
+		s.finish(key, q)
 	}
 }
 
-// idle waits until every queued record has been delivered (or dropped).
+// retryLater readies key again after its backoff, without holding a
+// worker (s.mu held).
+func (s *stream) retryLater(key string, q *keyQueue) {
+	wait := q.wait
+	q.wait = min(2*q.wait, s.maxBackoff)
+	if s.closed {
+		return
+	}
+	s.timers[key] = time.AfterFunc(wait, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.timers, key)
+		if s.closed {
+			return
+		}
+		s.ready = append(s.ready, key)
+		s.work.Signal()
+	})
+}
+
+// finish removes key's head record, delivered or dead-lettered, and
+// readies its next one (s.mu held).
+func (s *stream) finish(key string, q *keyQueue) {
+	q.recs[0] = events.DynamoDBEventRecord{}
+	q.recs = q.recs[1:]
+	q.attempt, q.wait = 0, s.minBackoff
+	if len(q.recs) == 0 {
+		delete(s.keys, key)
+	} else {
+		s.ready = append(s.ready, key)
+		s.work.Signal()
+	}
+	if s.pending--; s.pending == 0 {
+		s.done.Broadcast()
+	}
+}
+
+// idle waits until every queued record has been delivered or dropped, or
+// the stream is closed.
 func (s *stream) idle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for (len(s.queue) > 0 || s.busy) && !s.closed {
-		s.cond.Wait()
+	for s.pending > 0 && !s.closed {
+		s.done.Wait()
 	}
 }
 
+// close stops the stream: workers return after the delivery they are in
+// (run's ctx cancelled first makes that quick), retry timers are stopped,
+// idle returns, and records queued later are ignored.
 func (s *stream) close() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.closed = true
-	s.cond.Broadcast()
-	s.mu.Unlock()
+	for key, t := range s.timers {
+		t.Stop()
+		delete(s.timers, key)
+	}
+	s.work.Broadcast()
+	s.done.Broadcast()
 }
