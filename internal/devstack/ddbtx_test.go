@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -376,63 +375,8 @@ func TestTxFrontSDKErrors(t *testing.T) {
 	}
 }
 
-// TestTxFrontIdempotencyToken: ClientRequestToken as DynamoDB documents it.
-func TestTxFrontIdempotencyToken(t *testing.T) {
-	b := newBackend(t, true)
-	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	b.front.mu.Lock()
-	b.front.now = func() time.Time { return now }
-	b.front.mu.Unlock()
-	count := func() string {
-		_, body := b.do(t, "GetItem", `{"TableName":"t","Key":{"pk":{"S":"P#c"},"sk":{"S":"COUNT"}}}`)
-		return body
-	}
-	withToken := func(tok string, items ...string) string {
-		return `{"ClientRequestToken":"` + tok + `","TransactItems":[` + strings.Join(items, ",") + `]}`
-	}
-	steps := []struct {
-		name       string
-		body       string
-		advance    time.Duration
-		status     int
-		errType    string
-		wantCount  string
-		wantReplay bool
-	}{
-		{name: "first use applies", body: withToken("tok-1", updateNewRow), status: 200, wantCount: `"n":{"N":"1"}`},
-		{name: "same token, same request: success, not applied again", body: withToken("tok-1", updateNewRow), status: 200, wantCount: `"n":{"N":"1"}`, wantReplay: true},
-		{name: "same request, keys in another order: same parameters", body: `{"TransactItems":[` + updateNewRow + `],"ClientRequestToken":"tok-1"}`, status: 200, wantCount: `"n":{"N":"1"}`, wantReplay: true},
-		{name: "same token, other request: mismatch, not applied", body: withToken("tok-1", updateNewRow, putNewEvent), status: 400, errType: "IdempotentParameterMismatchException", wantCount: `"n":{"N":"1"}`},
-		{name: "another token applies", body: withToken("tok-2", updateNewRow), status: 200, wantCount: `"n":{"N":"2"}`},
-		{name: "a cancelled transaction's token is not remembered (1)", body: withToken("tok-3", updateNewRow, checkZExists), status: 400, errType: "TransactionCanceledException", wantCount: `"n":{"N":"2"}`},
-		{name: "a cancelled transaction's token is not remembered (2)", body: withToken("tok-3", updateNewRow, checkZExists), status: 400, errType: "TransactionCanceledException", wantCount: `"n":{"N":"2"}`},
-		{name: "within 10 minutes: still a replay", advance: 9 * time.Minute, body: withToken("tok-1", updateNewRow), status: 200, wantCount: `"n":{"N":"2"}`, wantReplay: true},
-		{name: "after 10 minutes: a new request", advance: 2 * time.Minute, body: withToken("tok-1", updateNewRow), status: 200, wantCount: `"n":{"N":"3"}`},
-	}
-	for _, s := range steps {
-		t.Run(s.name, func(t *testing.T) {
-			b.front.mu.Lock()
-			now = now.Add(s.advance)
-			b.front.mu.Unlock()
-			rec := httptest.NewRecorder()
-			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(s.body))
-			req.Header.Set("X-Amz-Target", "DynamoDB_20120810.TransactWriteItems")
-			b.front.ServeHTTP(rec, req)
-			if rec.Code != s.status {
-				t.Fatalf("status %d, want %d: %s", rec.Code, s.status, rec.Body)
-			}
-			if s.errType != "" && !strings.Contains(rec.Body.String(), `"__type":"`+s.errType+`"`) {
-				t.Errorf("answer %s, want %s", rec.Body, s.errType)
-			}
-			if got := rec.Header().Get(replayHeader) != ""; got != s.wantReplay {
-				t.Errorf("replay header %v, want %v", got, s.wantReplay)
-			}
-			if c := count(); !strings.Contains(c, s.wantCount) {
-				t.Errorf("counter %s, want %s", c, s.wantCount)
-			}
-		})
-	}
-}
+// The ClientRequestToken window is tested in internal/ddbtx
+// (TestIdempotencyToken), with the front's clock.
 
 // TestTxFrontConcurrent: writers race on one item with optimistic versions
 // while readers read two items every transaction keeps equal. Both
