@@ -106,18 +106,18 @@ func (s *Shopify) DecodePrivacy(r Request) (PrivacyRequest, bool, error) {
 	if req.Email == "" && req.CustomerID == "" && c.err == nil {
 		c.fail(f("customer"), "email or id required")
 	}
-	orders := doc.OrdersToRedact
+	orders, list := doc.OrdersToRedact, "orders_to_redact"
 	if kind == CustomerDataRequest {
-		orders = doc.OrdersRequested
+		orders, list = doc.OrdersRequested, "orders_requested"
 		if doc.DataRequest != nil && doc.DataRequest.ID != "" {
 			req.ID = "shopify:" + shop + ":data_request:" + c.id(f("data_request.id"), doc.DataRequest.ID)
 		}
 	}
 	if len(orders) > MaxLineItems {
-		c.fail(f("orders"), "more than "+strconv.Itoa(MaxLineItems)+" orders")
+		c.fail(f(list), "more than "+strconv.Itoa(MaxLineItems)+" orders")
 	}
 	for i, o := range orders {
-		if id := c.id(field{List: "orders", Index: i}, o); id != "" {
+		if id := c.id(field{List: list, Index: i}, o); id != "" {
 			req.OrderIDs = append(req.OrderIDs, id)
 		}
 	}
