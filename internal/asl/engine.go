@@ -199,9 +199,6 @@ type Execution struct {
 	ctxExec, ctxSM map[string]any
 	// startStr is StartTime as the context object writes it, once read.
 	startStr any
-	// decodedJSON holds the last maxDecoded texts States.StringToJson
-	// decoded in this execution, with their values (see fnStringToJSON).
-	decodedJSON []decodedJSON
 }
 
 // startTime returns $$.Execution.StartTime (formatted once; the execution's
@@ -211,37 +208,6 @@ func (x *Execution) startTime() any {
 		x.startStr = formatTime(x.StartTime)
 	}
 	return x.startStr
-}
-
-// decodedJSON is a JSON text a States.StringToJson call decoded, and its
-// value.
-type decodedJSON struct {
-	call  *Intrinsic
-	text  string
-	value any
-}
-
-const maxDecoded = 4
-
-// decoded returns the value call decoded from text before, if the execution
-// still remembers it.
-func (x *Execution) decoded(call *Intrinsic, text string) (any, bool) {
-	for i := range x.decodedJSON {
-		if d := &x.decodedJSON[i]; d.call == call && d.text == text {
-			return d.value, true
-		}
-	}
-	return nil, false
-}
-
-// remember keeps d, forgetting the oldest text when maxDecoded are kept.
-func (x *Execution) remember(d decodedJSON) {
-	if len(x.decodedJSON) == maxDecoded {
-		copy(x.decodedJSON, x.decodedJSON[1:])
-		x.decodedJSON[maxDecoded-1] = d
-		return
-	}
-	x.decodedJSON = append(x.decodedJSON, d)
 }
 
 // Transitions is the number of states entered (AWS bills state transitions).

@@ -380,30 +380,14 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	return b.String(), nil
 }
 
-func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
+func fnStringToJSON(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	s, err := argString(f, args, 0)
 	if err != nil {
 		return nil, err
 	}
-	// A journey re-reads its profile after every wait and decodes the
-	// view again; when the text has not changed, the value this call
-	// decoded before is the same value (values are immutable), so it is
-	// shared. Each execution remembers its last few decoded texts.
-	var x *Execution
-	if env.run != nil {
-		x = env.run.exec
-	}
-	if x != nil {
-		if v, ok := x.decoded(f, s); ok {
-			return v, nil
-		}
-	}
 	v, err := decodeJSONString(s)
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
-	}
-	if x != nil {
-		x.remember(decodedJSON{call: f, text: s, value: v})
 	}
 	return v, nil
 }

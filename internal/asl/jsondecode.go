@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxJSONDepth is encoding/json's nesting limit.
@@ -21,9 +22,11 @@ const maxJSONDepth = 10000
 func decodeJSON(b []byte) (any, error) { return decodeJSONString(string(b)) }
 
 // decodeJSONString is decodeJSON on a string. Strings without escapes are
-// substrings of s (no copy), and objects and arrays are made at their final
-// size from a pooled scratch stack, so a decoded document costs about one
-// allocation per container and per string or number value.
+// substrings of s (no copy), objects and arrays are made at their final
+// size from a pooled scratch stack, and string and number values are boxed
+// into interfaces that point into a few shared slabs (boxSlab), so a decoded
+// document costs about one allocation per container plus one per 16 string
+// or number values.
 func decodeJSONString(s string) (any, error) {
 	d := decoderPool.Get().(*jsonDecoder)
 	d.b, d.i = s, 0
@@ -31,6 +34,10 @@ func decodeJSONString(s string) (any, error) {
 	clear(d.kv)
 	clear(d.arr)
 	d.kv, d.arr, d.b = d.kv[:0], d.arr[:0], ""
+	// The slab's unused tail is not carried over: it would keep this
+	// document's strings (and the text they are substrings of) alive for
+	// as long as the next document's values.
+	d.slab = nil
 	if cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch {
 		decoderPool.Put(d)
 	}
@@ -56,10 +63,43 @@ func (d *jsonDecoder) document() (any, error) {
 }
 
 type jsonDecoder struct {
-	b   string
-	i   int
-	kv  []kvPair // members of the objects being decoded, innermost last
-	arr []any    // elements of the arrays being decoded, innermost last
+	b    string
+	i    int
+	kv   []kvPair // members of the objects being decoded, innermost last
+	arr  []any    // elements of the arrays being decoded, innermost last
+	slab []string // the current document's boxed strings and numbers (box)
+}
+
+// slabSize is how many string or number values share one allocation.
+const slabSize = 16
+
+// Interface values are a type word and a data word; a string (or
+// json.Number) in an interface is a pointer to its string header. Boxing
+// one with any(s) allocates that header on its own; box writes it into the
+// document's slab instead and makes the interface point there. The runtime
+// keeps the whole slab alive while any of its values is referenced, and
+// values are never mutated (the engine's rule), so the sharing is
+// invisible. TestBoxedValues and FuzzDecodeJSON check the values behave as
+// ordinary strings and json.Numbers (type switches, ==, reflect.DeepEqual,
+// encoding/json).
+var (
+	stringTypeWord = typeWord("")
+	numberTypeWord = typeWord(json.Number(""))
+)
+
+func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
+
+// box returns s as an interface value of the type whose type word is typ
+// (stringTypeWord or numberTypeWord), its header stored in the slab.
+func (d *jsonDecoder) box(typ unsafe.Pointer, s string) any {
+	if len(d.slab) == cap(d.slab) {
+		d.slab = make([]string, 0, slabSize)
+	}
+	d.slab = append(d.slab, s)
+	var v any
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	w[0], w[1] = typ, unsafe.Pointer(&d.slab[len(d.slab)-1])
+	return v
 }
 
 type kvPair struct {
@@ -101,9 +141,17 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 		}
 		return d.array(depth + 1)
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return d.box(stringTypeWord, s), nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
+		n, err := d.number()
+		if err != nil {
+			return nil, err
+		}
+		return d.box(numberTypeWord, n), nil
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
@@ -220,7 +268,7 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 }
 
 // number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
-func (d *jsonDecoder) number() (any, error) {
+func (d *jsonDecoder) number() (string, error) {
 	start := d.i
 	b := d.b
 	if b[d.i] == '-' {
@@ -235,7 +283,7 @@ func (d *jsonDecoder) number() (any, error) {
 		return n
 	}
 	if d.i >= len(b) {
-		return nil, errJSONEnd
+		return "", errJSONEnd
 	}
 	switch {
 	case b[d.i] == '0':
@@ -243,15 +291,15 @@ func (d *jsonDecoder) number() (any, error) {
 	case b[d.i] >= '1' && b[d.i] <= '9':
 		digits()
 	default:
-		return nil, d.errorf("invalid character %q in numeric literal", b[d.i])
+		return "", d.errorf("invalid character %q in numeric literal", b[d.i])
 	}
 	if d.i < len(b) && b[d.i] == '.' {
 		d.i++
 		if d.i >= len(b) {
-			return nil, errJSONEnd
+			return "", errJSONEnd
 		}
 		if digits() == 0 {
-			return nil, d.errorf("invalid character %q after decimal point in numeric literal", b[d.i])
+			return "", d.errorf("invalid character %q after decimal point in numeric literal", b[d.i])
 		}
 	}
 	if d.i < len(b) && (b[d.i] == 'e' || b[d.i] == 'E') {
@@ -260,13 +308,13 @@ func (d *jsonDecoder) number() (any, error) {
 			d.i++
 		}
 		if d.i >= len(b) {
-			return nil, errJSONEnd
+			return "", errJSONEnd
 		}
 		if digits() == 0 {
-			return nil, d.errorf("invalid character %q in exponent of numeric literal", b[d.i])
+			return "", d.errorf("invalid character %q in exponent of numeric literal", b[d.i])
 		}
 	}
-	return json.Number(b[start:d.i]), nil
+	return b[start:d.i], nil
 }
 
 // str reads a string starting at its opening quote.

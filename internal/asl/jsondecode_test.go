@@ -3,7 +3,9 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -77,4 +79,64 @@ func BenchmarkDecodeJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestBoxedValues: the strings and numbers decodeJSON boxes into its slabs
+// are ordinary values: type switches and assertions see string and
+// json.Number, == and reflect.DeepEqual compare them by content,
+// encoding/json writes them, and they keep their content after the
+// collector runs and after the pooled decoder decodes other documents.
+func TestBoxedValues(t *testing.T) {
+	var doc bytes.Buffer
+	doc.WriteString(`{`)
+	for i := range 40 { // more values than one slab holds
+		if i > 0 {
+			doc.WriteString(`,`)
+		}
+		fmt.Fprintf(&doc, `"s%d":"v%d","n%d":%d.5`, i, i, i, i)
+	}
+	doc.WriteString(`,"e":"","esc":"a\nb"}`)
+	got, err := decodeJSON(doc.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := decodeJSON([]byte(`{"other":"x","n":1,"a":["y",2]}`)); err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+	}
+	m := got.(map[string]any)
+	for i := range 40 {
+		switch s := m[fmt.Sprintf("s%d", i)].(type) {
+		case string:
+			if want := fmt.Sprintf("v%d", i); s != want || m[fmt.Sprintf("s%d", i)] != any(want) {
+				t.Errorf("s%d = %q, want %q", i, s, want)
+			}
+		default:
+			t.Errorf("s%d is a %T", i, s)
+		}
+		n, ok := m[fmt.Sprintf("n%d", i)].(json.Number)
+		if want := json.Number(fmt.Sprintf("%d.5", i)); !ok || n != want || m[fmt.Sprintf("n%d", i)] != any(want) {
+			t.Errorf("n%d = %#v, want %q", i, m[fmt.Sprintf("n%d", i)], want)
+		}
+	}
+	if m["e"] != any("") || m["esc"] != any("a\nb") {
+		t.Errorf("e %#v, esc %#v", m["e"], m["esc"])
+	}
+	want, err := stdDecode(doc.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Error("not DeepEqual to encoding/json's value")
+	}
+	a, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(want)
+	if !bytes.Equal(a, b) {
+		t.Errorf("encoding/json writes %s, want %s", a, b)
+	}
 }

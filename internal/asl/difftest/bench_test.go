@@ -151,5 +151,42 @@ func BenchmarkEngineVsPeer(b *testing.B) {
 	}
 }
 
+// BenchmarkEngineCompiled is BenchmarkEngineVsPeer's parcours side alone
+// (no node process), for profiling the engine:
+//
+//	go test -run '^$' -bench EngineCompiled -benchmem -cpuprofile cpu.out ./internal/asl/difftest
+func BenchmarkEngineCompiled(b *testing.B) {
+	root, err := RepoRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range benchWorkloads(b, root) {
+		sm, err := asl.Parse(w.cf.Definition)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := asl.Validate(sm); err != nil {
+			b.Fatal(err)
+		}
+		p, err := Prepare(sm, w.c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(w.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				x, err := p.Execute(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if x.Status != asl.StatusSucceeded && x.Status != asl.StatusFailed {
+					b.Fatalf("execution ended %s", x.Status)
+				}
+			}
+		})
+	}
+}
+
 // String describes a workload in failure messages.
 func (w benchWorkload) String() string { return fmt.Sprintf("%s/%s", w.name, w.c.Name) }
