@@ -1,10 +1,20 @@
-// Package ddbtest runs the embedded DynamoDB emulator (the server package of
-// github.com/truora/minidyn) on a loopback port and gives out a real
-// aws-sdk-go-v2 DynamoDB client pointed at it, with the project's table
-// (profile.TableSchema) created. Tests use Start or New; `parcours dev`
-// uses Handler and NewClient to serve the same emulator on its own port.
+// Package ddbtest runs DynamoDB implementations on loopback ports for tests
+// and gives out real aws-sdk-go-v2 DynamoDB clients pointed at them, with
+// the project's table (profile.TableSchema) created:
 //
-//	db, table := ddbtest.New(t)     // client + fresh table, closed at t.Cleanup
+//   - minidyn, the embedded emulator (the server package of
+//     github.com/truora/minidyn), in process: Start, New. `parcours dev`
+//     uses Handler and NewClient to serve it on its own port.
+//   - dynalite (npm, pinned in package.json, run by node@22 from
+//     node_modules), an independent implementation in its own process:
+//     StartDynalite, SharedDynalite, Main.
+//
+// ForEachBackend runs one test body on both, each with a fresh table:
+//
+//	func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) } // one dynalite per package
+//
+//	ddbtest.ForEachBackend(t, func(t *testing.T, db *dynamodb.Client, table string) { … })
+//	db, table := ddbtest.New(t)        // minidyn only: client + fresh table, closed at t.Cleanup
 //	rows := ddbtest.Scan(t, db, table) // every item, for "nothing changed" checks
 //
 // What minidyn v0.8.2 does and does not do, as far as parcours relies on it:
@@ -21,6 +31,32 @@
 //     expiring anything), so profile.CreateTable runs unchanged.
 //   - EmulateFailure (Emulator.Server) makes every call fail with
 //     InternalServerError, for storage-outage tests.
+//
+// What dynalite 4.0.0 does and does not do, and what answers in its place.
+// Clients talk to the transaction front (internal/ddbtx, Standalone), which
+// sends single-item operations to dynalite through a reverse proxy:
+//   - dynalite has no TransactWriteItems or TransactGetItems. The front
+//     serves both over dynalite's GetItem, PutItem, UpdateItem and
+//     DeleteItem with their conditions (see internal/ddbtx): so condition
+//     and update expressions, key conditions, attribute value encoding and
+//     validation, and the single-item errors are dynalite's; atomicity,
+//     rollback, CancellationReasons (minidyn's first-failure shape, as
+//     above) and the errors of requests the front cannot take apart
+//     (two operations on one item, an empty list, an incomplete key, an
+//     unknown table) are the front's, worded as DynamoDB words them.
+//   - dynalite has no UpdateTimeToLive, and its DescribeTimeToLive always
+//     says DISABLED: the front answers both as Handler does for minidyn,
+//     after dynalite's DescribeTimeToLive has checked the table exists.
+//   - dynalite requires a signed request (it checks the Authorization and
+//     X-Amz-Date headers exist, not the signature); the proxy adds dummy
+//     ones to the front's own calls.
+//   - Tables stay CREATING for --createTableMs (500 ms by default): the
+//     process runs with 0, and NewTable waits for ACTIVE.
+//   - StreamSpecification is accepted and dropped (DescribeTable shows no
+//     stream); no TTL expiry; table names must be 3 to 255 characters, as
+//     in DynamoDB (minidyn takes any).
+//   - If node or dynalite is missing, the test fails with "run `make npm`";
+//     it never skips.
 package ddbtest
 
 import (

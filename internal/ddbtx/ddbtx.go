@@ -404,6 +404,11 @@ func (f *Front) keyNames(ctx context.Context, table string) ([]string, *answer) 
 	}
 	a := f.call(ctx, "DescribeTable", map[string]string{"TableName": table})
 	if a.status != http.StatusOK {
+		if typ := a.errorType(); strings.HasSuffix(typ, "ResourceNotFoundException") {
+			// DynamoDB's item operations do not name the table, as
+			// DescribeTable's answer does.
+			return nil, awsAnswer(a.status, typ, "Requested resource not found")
+		}
 		return nil, &a
 	}
 	var out struct {
