@@ -87,10 +87,14 @@ type Front struct {
 	now        func() time.Time // the idempotency window's clock
 	standalone bool
 
-	mu      sync.RWMutex
-	schemas map[string][]string // table → key attribute names, hash first
-	tokens  map[string]tokenUse
-	expiry  []tokenExpiry // tokens in the order they expire
+	mu sync.RWMutex
+	// schemas caches table → key attribute names, hash first. It has a
+	// lock of its own: a Standalone TransactGetItems fills it under mu
+	// held shared.
+	schemaMu sync.Mutex
+	schemas  map[string][]string
+	tokens   map[string]tokenUse
+	expiry   []tokenExpiry // tokens in the order they expire
 }
 
 type tokenUse struct {
@@ -162,7 +166,9 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "TransactWriteItems":
 		f.transactWrite(w, r)
 	case "CreateTable", "DeleteTable", "UpdateTable":
+		f.schemaMu.Lock()
 		clear(f.schemas)
+		f.schemaMu.Unlock()
 		f.next.ServeHTTP(w, r)
 	default:
 		f.next.ServeHTTP(w, r)
@@ -399,7 +405,10 @@ func (f *Front) itemKey(ctx context.Context, op *Op, put bool) (Attrs, string, *
 // keyNames returns a table's key attribute names (cached until a table
 // operation), or the backend's answer when it has no such table.
 func (f *Front) keyNames(ctx context.Context, table string) ([]string, *answer) {
-	if names, ok := f.schemas[table]; ok {
+	f.schemaMu.Lock()
+	names, ok := f.schemas[table]
+	f.schemaMu.Unlock()
+	if ok {
 		return names, nil
 	}
 	a := f.call(ctx, "DescribeTable", map[string]string{"TableName": table})
@@ -422,7 +431,6 @@ func (f *Front) keyNames(ctx context.Context, table string) ([]string, *answer) 
 	if json.Unmarshal(a.body, &out) != nil {
 		return nil, awsAnswer(http.StatusInternalServerError, "InternalServerError", "unreadable DescribeTable answer")
 	}
-	var names []string
 	for _, k := range out.Table.KeySchema {
 		if k.KeyType == "HASH" {
 			names = append([]string{k.AttributeName}, names...)
@@ -433,7 +441,9 @@ func (f *Front) keyNames(ctx context.Context, table string) ([]string, *answer) 
 	if len(names) == 0 {
 		return nil, awsAnswer(http.StatusInternalServerError, "InternalServerError", "table "+table+" has no key schema")
 	}
+	f.schemaMu.Lock()
 	f.schemas[table] = names
+	f.schemaMu.Unlock()
 	return names, nil
 }
 
