@@ -41,6 +41,11 @@ type Export struct {
 	// timestamps, SES message id (not the rendered email: it is not stored).
 	Messages     []map[string]any `json:"messages,omitempty"`
 	FrequencyCap map[string]any   `json:"frequency_cap,omitempty"`
+	// UnsubscribedAt is the address's opt-out marker (the latest
+	// unsubscribe click), which erasure keeps. A marker alone does not
+	// make the address "found": SaveExport writes nothing for it, since
+	// that would store the address again after an erasure.
+	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
 	// Other holds any other item of the profile's partition.
 	Other []map[string]any `json:"other,omitempty"`
 	// Truncated says what was left out of a stored export to fit an item.
@@ -132,6 +137,14 @@ func (e *Eraser) Export(ctx context.Context, email string) (x Export, found bool
 				x.Other = append(x.Other, m)
 			}
 		}
+	}
+	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Table), Key: key(profile.OptOutPK(email), profile.SKOptOut)})
+	if err != nil {
+		return x, false, fmt.Errorf("export opt-out marker: %w", err)
+	}
+	if at, err := time.Parse(time.RFC3339Nano, sOf(out.Item, profile.AttrUnsubscribedAt)); err == nil {
+		at = at.UTC()
+		x.UnsubscribedAt = &at
 	}
 	return x, found, nil
 }

@@ -197,6 +197,10 @@ type write struct {
 	event       *touchpoint.Event // nil for SetConsent and Suppress
 	eventJSON   string
 	merge       func(Profile, *Order) (Profile, *Order)
+	// existingOnly makes a missing profile ErrNotFound instead of
+	// creating it (Unsubscribe); extra items join the transaction.
+	existingOnly bool
+	extra        []types.TransactWriteItem
 }
 
 func (s *Store) write(ctx context.Context, w write) (Status, error) {
@@ -205,6 +209,15 @@ func (s *Store) write(ctx context.Context, w write) (Status, error) {
 		p, o, err := s.read(ctx, w.email, w.orderSource, w.orderID)
 		if err != nil {
 			return "", err
+		}
+		if p.Version == 0 {
+			if w.existingOnly {
+				return "", ErrNotFound
+			}
+			// A new profile starts from the address's opt-out (optout.go).
+			if p.View.Consent, err = s.optOutConsent(ctx, w.email); err != nil {
+				return "", err
+			}
 		}
 		np, no := w.merge(p, o)
 		now := s.Now().UTC()
@@ -228,6 +241,7 @@ func (s *Store) write(ctx context.Context, w write) (Status, error) {
 			return "", err
 		}
 		items = append(items, pi)
+		items = append(items, w.extra...)
 		if no != nil {
 			oi, err := s.orderPut(w.email, no, now)
 			if err != nil {

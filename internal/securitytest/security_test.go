@@ -65,6 +65,7 @@ type env struct {
 	table  string
 	store  *profile.Store
 	ingest *ingest.Handler
+	eraser *erase.Eraser
 	logs   *logBuffer
 	log    *slog.Logger
 }
@@ -93,6 +94,7 @@ func newEnv(t *testing.T, shopifySecrets string) *env {
 		BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1}), e.table, e.log)
 	er.Now = now
 	e.ingest.Privacy = er
+	e.eraser = er
 	return e
 }
 

@@ -13,15 +13,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/parcours/parcours/internal/profile"
-	"github.com/parcours/parcours/internal/touchpoint"
 )
 
 // Profiles is what the handler needs from the profile store.
 type Profiles interface {
-	// GetView returns the profile's view, or profile.ErrNotFound.
-	GetView(ctx context.Context, email string) (profile.View, error)
-	// SetConsent records a consent change made at the given time.
-	SetConsent(ctx context.Context, email, state string, at time.Time) error
+	// Unsubscribe records a click made at the given time: the address's
+	// opt-out marker and, when it has a profile, the profile's consent. It
+	// never creates a profile (an erased customer stays erased). existed
+	// says whether there was one.
+	Unsubscribe(ctx context.Context, email string, at time.Time) (existed bool, err error)
 }
 
 // Handler serves GET and POST /unsubscribe?t=<token> behind API Gateway
@@ -78,21 +78,15 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.page(http.StatusBadRequest, TextBadPost, ""), nil
 	}
 
-	v, err := h.Profiles.GetView(ctx, email)
-	found := !errors.Is(err, profile.ErrNotFound)
-	if err != nil && found {
-		log.ErrorContext(ctx, "unsubscribe: read profile", "err", err)
+	// The same answer whether or not the address has a profile: a valid
+	// token proves the address was emailed, and an erased customer who
+	// clicks an old link is unsubscribed without being stored again.
+	existed, err := h.Profiles.Unsubscribe(ctx, email, h.Now().UTC())
+	if err != nil {
+		log.ErrorContext(ctx, "unsubscribe: record", "err", err)
 		return h.page(http.StatusInternalServerError, TextFailed, ""), nil
 	}
-	if found && v.Consent != nil && v.Consent.State == touchpoint.ConsentUnsubscribed {
-		log.InfoContext(ctx, "unsubscribe: already unsubscribed")
-		return h.page(http.StatusOK, TextDone, ""), nil
-	}
-	if err := h.Profiles.SetConsent(ctx, email, touchpoint.ConsentUnsubscribed, h.Now().UTC()); err != nil {
-		log.ErrorContext(ctx, "unsubscribe: set consent", "err", err)
-		return h.page(http.StatusInternalServerError, TextFailed, ""), nil
-	}
-	log.InfoContext(ctx, "unsubscribe: unsubscribed", "profile_existed", found)
+	log.InfoContext(ctx, "unsubscribe: unsubscribed", "profile_existed", existed)
 	return h.page(http.StatusOK, TextDone, ""), nil
 }
 

@@ -3,6 +3,7 @@ package unsubscribe_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/parcours/parcours/internal/ddbtest"
 	"github.com/parcours/parcours/internal/profile"
@@ -171,4 +173,35 @@ func TestStorageFailureIs500(t *testing.T) {
 	if err != nil || resp.StatusCode != 500 || !strings.Contains(resp.Body, unsubscribe.TextFailed) {
 		t.Errorf("= %d %q %v", resp.StatusCode, resp.Body, err)
 	}
+}
+
+// TestPostWithoutProfile: a valid link of an address that has no profile
+// (erased, or never stored) answers exactly as for a known one and writes
+// only the opt-out marker: no profile is created.
+func TestPostWithoutProfile(t *testing.T) {
+	e, snap := newEnv(t)
+	before := snap().([]map[string]types.AttributeValue)
+	known := e.do(t, request("POST", e.h.Signer.Sign("ana@example.com", issued), "List-Unsubscribe=One-Click", false))
+	withKnown := snap().([]map[string]types.AttributeValue)
+	unknown := e.do(t, request("POST", e.h.Signer.Sign("Gone@Example.com", issued), "List-Unsubscribe=One-Click", false))
+	if unknown.StatusCode != 200 || !strings.Contains(unknown.Body, unsubscribe.TextDone) || !reflect.DeepEqual(known, unknown) {
+		t.Fatalf("unknown address: %d %s; known: %d %s", unknown.StatusCode, unknown.Body, known.StatusCode, known.Body)
+	}
+	after := snap().([]map[string]types.AttributeValue)
+	if len(after) != len(withKnown)+1 || len(withKnown) != len(before)+1 {
+		t.Fatalf("items %d → %d (known click) → %d (unknown click), want one marker each", len(before), len(withKnown), len(after))
+	}
+	if _, err := e.store.GetView(context.Background(), "gone@example.com"); !errors.Is(err, profile.ErrNotFound) {
+		t.Fatalf("a profile was created for the unknown address: %v", err)
+	}
+	for _, it := range after {
+		pk := it["pk"].(*types.AttributeValueMemberS).Value
+		if pk == profile.OptOutPK("gone@example.com") {
+			if len(it) != 3 || it["unsubscribed_at"].(*types.AttributeValueMemberS).Value != e.now.Format(time.RFC3339Nano) {
+				t.Fatalf("marker = %v", it)
+			}
+			return
+		}
+	}
+	t.Fatal("no opt-out marker for the unknown address")
 }
