@@ -57,8 +57,16 @@ func ptr[T any](v T) *T { return &v }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	db, table := ddbtest.New(t)
+	return newEnvOn(t, db, table)
+}
+
+// newEnvOn is newEnv on a given client and table (erase_dynalite_test.go
+// runs it on dynalite too).
+func newEnvOn(t *testing.T, db *dynamodb.Client, table string) *env {
+	t.Helper()
 	e := &env{logs: &bytes.Buffer{}}
-	e.db, e.table = ddbtest.New(t)
+	e.db, e.table = db, table
 	e.sfn = sfnapi.NewServer()
 	arns := map[string]string{}
 	for _, j := range []string{"welcome", "abandoned-cart", "cancelled"} {
