@@ -183,7 +183,7 @@ type tmpl struct {
 	kind   tmplKind
 	lit    any
 	fields []tmplField    // tObj: the fields to evaluate, keys as written sorted
-	proto  map[string]any // tObj: the literal fields, copied into each output
+	proto  map[string]any // tObj: every output key, the literal fields with their values (cloned for each output)
 	elems  []*tmpl        // tArr
 	key    string         // tPath: the key as written (with ".$"), for messages
 	expr   string         // tPath: the path as written
@@ -224,24 +224,25 @@ func compileTemplate(field string, v any) *tmpl {
 	case map[string]any:
 		// Sorted keys: intrinsic functions that draw random numbers must
 		// draw them in a stable order for seeded runs to repeat.
-		// Literal fields (no ".$" at or below them) have no effects, so
-		// they are set first, from a prototype map; the others are
-		// evaluated in key order. A ".$" key sorts after the plain key
-		// it shadows ("a" < "a.$"), so it still wins.
-		t := &tmpl{kind: tObj}
+		// The prototype map holds every output key: the literal fields
+		// (no ".$" at or below them, so no effects) with their values, the
+		// others with nil. An output is a clone of it (its groups copied,
+		// nothing rehashed, no growth) with the evaluated fields then set
+		// in key order. A ".$" key sorts after the plain key it shadows
+		// ("a" < "a.$"), so it still wins.
+		t := &tmpl{kind: tObj, proto: make(map[string]any, len(x))}
 		for _, k := range sortedKeys(x) {
 			if name, ok := strings.CutSuffix(k, ".$"); ok {
 				t.fields = append(t.fields, tmplField{name: name, t: compileDollar(field, k, x[k])})
+				t.proto[name] = nil
 				continue
 			}
 			if !hasDollar(x[k]) {
-				if t.proto == nil {
-					t.proto = map[string]any{}
-				}
 				t.proto[k] = x[k]
 				continue
 			}
 			t.fields = append(t.fields, tmplField{name: k, t: compileTemplate(field, x[k])})
+			t.proto[k] = nil
 		}
 		return t
 	case []any:
@@ -273,10 +274,6 @@ func compileDollar(field, key string, v any) *tmpl {
 	return &tmpl{kind: tPath, key: key, expr: s, path: p}
 }
 
-// smallMap is the most entries a Go map holds in its one group; a clone of
-// a smaller prototype that grows past it would be copied again.
-const smallMap = 8
-
 // evalTemplate evaluates a compiled template against input. field names the
 // template in error messages.
 func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any) (any, error) {
@@ -284,16 +281,7 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any) (any, er
 	case tLit:
 		return t.lit, nil
 	case tObj:
-		var out map[string]any
-		switch n := len(t.proto) + len(t.fields); {
-		case t.proto != nil && n <= smallMap:
-			out = maps.Clone(t.proto) // copies its one group, no rehashing
-		default:
-			out = make(map[string]any, n)
-			for k, v := range t.proto {
-				out[k] = v
-			}
-		}
+		out := maps.Clone(t.proto)
 		for i := range t.fields {
 			f := &t.fields[i]
 			v, err := e.evalTemplate(r, field, f.t, input)
