@@ -86,9 +86,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 func report(w io.Writer, r *loadtest.Result) {
 	fmt.Fprintf(w, "sent      %d webhooks (%d unique, %d duplicates) in %v: %.1f webhooks/s\n", r.Webhooks, r.Unique, r.Duplicates, r.Load.Round(time.Millisecond), r.Throughput())
 	fmt.Fprintf(w, "requests  %d (%d deliveries retried), latency p50 %v, p99 %v, max %v\n", r.Attempts, r.Retried, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
-	fmt.Fprintf(w, "answers   %v, statuses %v\n", r.Answers, r.Status)
+	fmt.Fprintf(w, "answers   %v, statuses %v (%d unique events over the tag limit, answered 400)\n", r.Answers, r.Status, r.Rejected)
 	fmt.Fprintf(w, "drain     %v (stream to the router, journeys to their first wait, state machine retries)\n", r.Drain.Round(time.Millisecond))
-	fmt.Fprintf(w, "stored    %d events, %d profiles, %d executions (expected %d), %d emails\n", r.Events, r.Profiles, r.Executions, r.ExpectedExecutions, r.Emails)
+	fmt.Fprintf(w, "stored    %d events, %d profiles, %d executions (expected %d), %d emails (welcome: %d must, %d may be sent)\n", r.Events, r.Profiles, r.Executions, r.ExpectedExecutions, r.Emails, r.WelcomeMust, r.WelcomeMay)
 	if len(r.Faults) > 0 {
 		keys := make([]string, 0, len(r.Faults))
 		total := 0

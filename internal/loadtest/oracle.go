@@ -3,6 +3,7 @@ package loadtest
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/parcours/parcours/internal/touchpoint"
@@ -14,7 +15,8 @@ import (
 // journeys the workload exercises, the rules docs/architecture.md and
 // docs/runtime.md give.
 
-// Expected is the part of a profile the oracle predicts.
+// Expected is a profile as the oracle predicts it: every field the
+// workload's events can set.
 type Expected struct {
 	Email      string
 	OrderCount int64
@@ -30,6 +32,20 @@ type Expected struct {
 	// EverSubscribed: some consent event said subscribed (a welcome email
 	// may have gone out before a later unsubscribe arrived).
 	EverSubscribed bool
+
+	// Customer data: each field from the newest event that carries it.
+	FirstName, LastName, Timezone         string
+	Tags                                  []string         // trimmed, de-duplicated, sorted; nil: never sent
+	Units                                 map[string]int64 // units bought per category
+	ordersIn                              map[string]int64 // orders per currency
+	Channel                               string           // of the newest event with a touch
+	Checkout                              string           // id of the newest checkout
+	CheckoutAt                            time.Time
+	nameAt, lastAt, tzAt, tagsAt, touchAt time.Time
+	// SubscribedFirst: every consent event that did not say subscribed is
+	// older than every one that did (and some did).
+	SubscribedFirst         bool
+	oldestSub, newestNotSub time.Time
 }
 
 // Subscribed is the view's derived flag.
@@ -53,7 +69,17 @@ func Profiles(w *Workload) map[string]*Expected {
 		get(email)
 	}
 	for _, ev := range w.Events {
+		if ev.Reject != "" {
+			continue // answered 400: stored nowhere
+		}
 		e := get(ev.Email)
+		newest(&e.FirstName, &e.nameAt, strings.TrimSpace(ev.FirstName), ev.At)
+		newest(&e.LastName, &e.lastAt, strings.TrimSpace(ev.LastName), ev.At)
+		newest(&e.Timezone, &e.tzAt, ev.Timezone, ev.At)
+		if ev.Tags != nil && ev.At.After(e.tagsAt) {
+			e.Tags, e.tagsAt = cleanTags(ev.Tags), ev.At
+		}
+		newest(&e.Channel, &e.touchAt, ev.Channel, ev.At)
 		if ev.At.After(e.LastSeen) {
 			e.LastSeen = ev.At
 		}
@@ -62,11 +88,21 @@ func Profiles(w *Workload) map[string]*Expected {
 			// Every order is placed once and never cancelled or refunded.
 			e.OrderCount++
 			e.Spent[ev.Curr] += ev.Money
+			if e.ordersIn == nil {
+				e.ordersIn = map[string]int64{}
+			}
+			e.ordersIn[ev.Curr]++
 			if e.FirstOrder.IsZero() || ev.At.Before(e.FirstOrder) {
 				e.FirstOrder = ev.At
 			}
 			if ev.At.After(e.LastOrder) {
 				e.LastOrder = ev.At
+			}
+			for _, l := range ev.Lines {
+				if e.Units == nil {
+					e.Units = map[string]int64{}
+				}
+				e.Units[l.Category] += l.Qty
 			}
 		case StandardConsent:
 			// Newest by updated_at (times are unique: no ties).
@@ -75,6 +111,11 @@ func Profiles(w *Workload) map[string]*Expected {
 			}
 			if ev.Consent == touchpoint.ConsentSubscribed {
 				e.EverSubscribed = true
+				if e.oldestSub.IsZero() || ev.At.Before(e.oldestSub) {
+					e.oldestSub = ev.At
+				}
+			} else if ev.At.After(e.newestNotSub) {
+				e.newestNotSub = ev.At
 			}
 		case StandardView:
 			if ev.At.After(e.LastView) {
@@ -83,10 +124,94 @@ func Profiles(w *Workload) map[string]*Expected {
 		case ShopifyCheckout:
 			if ev.At.After(e.LastCheck) {
 				e.LastCheck = ev.At
+				e.Checkout, e.CheckoutAt = ev.CheckoutID, ev.At
 			}
 		}
 	}
+	for _, e := range out {
+		e.SubscribedFirst = e.EverSubscribed && e.newestNotSub.Before(e.oldestSub)
+	}
 	return out
+}
+
+// newest sets *dst to val when val is not empty and at is newer than the
+// event that set it.
+func newest(dst *string, dstAt *time.Time, val string, at time.Time) {
+	if val != "" && at.After(*dstAt) {
+		*dst, *dstAt = val, at
+	}
+}
+
+// cleanTags is what a profile keeps of the tags an event carried: each
+// trimmed, empty ones dropped, each once, sorted.
+func cleanTags(in []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, t := range in {
+		if t = strings.TrimSpace(t); t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Categories are the product categories bought, most units first, ties
+// by name.
+func (e *Expected) Categories() []string {
+	var out []string
+	for c := range e.Units {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if e.Units[out[i]] != e.Units[out[j]] {
+			return e.Units[out[i]] > e.Units[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// Segment is the frequency segment: no order "prospect"; 10 orders or
+// more, or 1,000.00 spent in the shop's currency (the only currency the
+// customer paid in; none when several), "vip"; else 1 "new", 2–3
+// "repeat", 4+ "loyal".
+func (e *Expected) Segment() string {
+	spent, _ := e.shopSpent()
+	switch {
+	case e.OrderCount == 0:
+		return "prospect"
+	case e.OrderCount >= 10 || spent >= 100_000:
+		return "vip"
+	case e.OrderCount == 1:
+		return "new"
+	case e.OrderCount <= 3:
+		return "repeat"
+	}
+	return "loyal"
+}
+
+// shopSpent is the spend in the shop's currency, in cents, and that
+// currency: the only one with a positive total, or none.
+func (e *Expected) shopSpent() (int64, string) {
+	if len(e.Spent) != 1 {
+		return 0, ""
+	}
+	for c, v := range e.Spent {
+		return v, c
+	}
+	return 0, ""
+}
+
+// Average is the average order value in cents of one currency, rounded
+// half up (amounts are positive).
+func (e *Expected) Average(cur string) int64 {
+	n := e.ordersIn[cur]
+	if n == 0 {
+		return 0
+	}
+	return (e.Spent[cur] + n/2) / n
 }
 
 // Start is one journey execution the router must start.
@@ -107,6 +232,9 @@ func (s Start) String() string { return s.Journey + " " + s.Profile + " " + s.Tr
 func Journeys(w *Workload) map[Start]bool {
 	out := map[Start]bool{}
 	for _, ev := range w.Events {
+		if ev.Reject != "" {
+			continue
+		}
 		switch ev.Kind {
 		case ShopifyOrder, WooOrder, StandardOrder:
 			out[Start{"win-back", ev.Email, ev.OrderID}] = true
@@ -134,4 +262,41 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// WelcomeEmail is the welcome journey's first email: the only one a load
+// run sends, since the drain advances the clock by minutes and every other
+// journey waits hours or days before its first email.
+const WelcomeEmail = "welcome/welcome-1"
+
+// Welcomes says who may and who must get the welcome email. The welcome
+// execution starts on the first subscribed consent event the router
+// handles (re-entry never); its profile then holds that event, and the
+// journey and the send function email only while the profile's consent —
+// the newest consent event stored so far — says subscribed and the
+// address is not suppressed. So:
+//   - may: not suppressed, and some consent event said subscribed;
+//   - must: not suppressed, and every consent event that did not say
+//     subscribed is older than every one that did: whichever subscribed
+//     event starts it and whatever has arrived by then, the newest stored
+//     consent says subscribed.
+//
+// Between the two, the outcome depends on the order in which deliveries
+// are stored relative to the router's start (a newer unsubscribe stored
+// before the execution reads the profile makes it exit), which shuffling,
+// concurrency and the shop's retries after injected faults change from run
+// to run: that is why a run with faults can send a different number of
+// emails than one without, for the same workload.
+func Welcomes(want map[string]*Expected) (must, may map[string]bool) {
+	must, may = map[string]bool{}, map[string]bool{}
+	for email, e := range want {
+		if e.Suppressed || !e.EverSubscribed {
+			continue
+		}
+		may[email] = true
+		if e.SubscribedFirst {
+			must[email] = true
+		}
+	}
+	return must, may
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/parcours/parcours/internal/devstack"
 	"github.com/parcours/parcours/internal/fault"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/touchpoint"
 )
 
 // Config is one load run.
@@ -87,8 +88,12 @@ type Result struct {
 	Requests                     map[string]int // AWS calls seen, by "service operation"
 	Events, Profiles, Executions int            // found in the stack
 	Emails                       int
-	ExpectedExecutions           int
-	Problems                     []string // every check that failed; empty means no loss
+	// WelcomeMust and WelcomeMay are how many addresses must and may get
+	// the welcome email (oracle.go, Welcomes).
+	WelcomeMust, WelcomeMay int
+	Rejected                int // unique events the oracle expects a 400 for
+	ExpectedExecutions      int
+	Problems                []string // every check that failed; empty means no loss
 }
 
 // OK says whether every check held.
@@ -153,6 +158,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.Faults, r.Requests = inj.Counts(), inj.Requests()
 	}
 	for i, n := range stored {
+		if w.Events[i].Reject != "" {
+			continue // checked with its answer
+		}
 		if n != 1 {
 			r.problem("event %s: answered stored %d times, want exactly once", w.Events[i].ID, n)
 		}
@@ -217,11 +225,17 @@ func sendAll(ctx context.Context, cfg Config, url string, w *Workload, r *Result
 				if len(lats) > 1 {
 					r.Retried++
 				}
+				ev := w.Events[d.Event]
 				switch {
 				case err != nil:
-					r.problem("delivery of %s: %v", w.Events[d.Event].ID, err)
+					r.problem("delivery of %s: %v", ev.ID, err)
+				case ev.Reject != "":
+					if want := rejection(ev.Reject); status != http.StatusBadRequest || answer != want {
+						r.problem("delivery of %s: answer %d %s, want 400 %s", ev.ID, status, answer, want)
+					}
+					r.Answers["rejected"]++
 				case status != http.StatusOK:
-					r.problem("delivery of %s: final answer %d %s", w.Events[d.Event].ID, status, answer)
+					r.problem("delivery of %s: final answer %d %s", ev.ID, status, answer)
 				default:
 					r.Answers[answer]++
 					if answer == "stored" {
@@ -241,6 +255,14 @@ func sendAll(ctx context.Context, cfg Config, url string, w *Workload, r *Result
 		r.P50, r.P99, r.Max = latencies[n/2], latencies[min(n-1, n*99/100)], latencies[n-1]
 	}
 	return stored
+}
+
+// rejection is the body ingest answers a 400 with.
+func rejection(reason string) string {
+	return string(mustJSON(struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}{"rejected", reason}))
 }
 
 // deliverWithRetries sends one delivery until it gets a non-5xx answer, as
@@ -304,7 +326,11 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 	// Events and profiles, from a scan through the real client.
 	wantEvents := map[string]bool{}
 	for _, ev := range w.Events {
-		wantEvents[ev.ID] = true
+		if ev.Reject == "" {
+			wantEvents[ev.ID] = true
+		} else {
+			r.Rejected++
+		}
 	}
 	gotEvents := map[string]bool{}
 	views := map[string]profile.View{}
@@ -399,8 +425,11 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 		}
 	}
 
-	// Emails: only to addresses that subscribed at some point and are not
-	// suppressed; at most one per journey step and address.
+	// Emails: the welcome email to every address that must get it and to
+	// no address that may not (oracle.go, Welcomes), nothing else, at most
+	// one per journey step and address.
+	must, may := Welcomes(want)
+	r.WelcomeMust, r.WelcomeMay = len(must), len(may)
 	sent := map[string]int{}
 	outbox := stack.Outbox()
 	r.Emails = len(outbox)
@@ -408,20 +437,28 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 		for _, to := range m.To {
 			to = profile.NormalizeEmail(to)
 			e := want[to]
+			step := m.Journey + "/" + m.Step
 			switch {
 			case e == nil:
-				r.problem("email %s/%s to an unknown address", m.Journey, m.Step)
+				r.problem("email %s to an unknown address", step)
+			case step != WelcomeEmail:
+				r.problem("email %s to %s: no journey but welcome sends within the drain", step, to)
 			case e.Suppressed:
-				r.problem("email %s/%s to suppressed %s", m.Journey, m.Step, to)
+				r.problem("email %s to suppressed %s", step, to)
 			case !e.EverSubscribed:
-				r.problem("email %s/%s to %s, who never subscribed", m.Journey, m.Step, to)
+				r.problem("email %s to %s, who never subscribed", step, to)
 			}
-			sent[m.Journey+"/"+m.Step+" "+to]++
+			sent[step+" "+to]++
 		}
 	}
 	for k, n := range sent {
 		if n > 1 {
 			r.problem("email %s sent %d times", k, n)
+		}
+	}
+	for _, to := range sortedKeys(must) {
+		if sent[WelcomeEmail+" "+to] == 0 {
+			r.problem("email %s not sent to %s, whose every unsubscribe is older than every subscribe", WelcomeEmail, to)
 		}
 	}
 	for _, dl := range stack.DeadLetters() {
@@ -460,7 +497,68 @@ func compare(e *Expected, v profile.View) []string {
 	diff("last_seen_at", tp(e.LastSeen), v.LastSeenAt)
 	diff("last_product_view_at", tp(e.LastView), v.LastProductViewAt)
 	diff("last_checkout_at", tp(e.LastCheck), v.LastCheckoutAt)
+	diff("last_cart_at", tp(time.Time{}), v.LastCartAt)
+	diff("last_review_at", tp(time.Time{}), v.LastReviewAt)
+	diff("consent.opt_in_level", map[bool]string{true: "single_opt_in"}[e.Consent != ""], optIn(v.Consent))
+
+	diff("first_name", e.FirstName, v.FirstName)
+	diff("last_name", e.LastName, v.LastName)
+	diff("timezone", e.Timezone, v.Timezone)
+	diff("tags", e.Tags, v.Tags)
+	tag := map[string]bool{}
+	for _, t := range e.Tags {
+		tag[t] = true
+	}
+	diff("tag", tag, v.Tag)
+	diff("categories", e.Categories(), v.Categories)
+	fav := ""
+	if c := e.Categories(); len(c) > 0 {
+		fav = c[0]
+	}
+	diff("favourite_category", fav, v.FavouriteCategory)
+	diff("frequency", e.Segment(), v.Frequency)
+	avg := map[string]string{}
+	for c := range spent {
+		avg[c] = formatCents(e.Average(c))
+	}
+	diff("average_order_value", avg, v.AverageOrderValue)
+	shopSpent, shopCur := e.shopSpent()
+	diff("spent", float64(shopSpent)/100, v.SpentInShopCurrency)
+	aov := 0.0
+	if shopCur != "" {
+		aov = float64(e.Average(shopCur)) / 100
+	}
+	diff("aov", aov, v.AOV)
+	var inactive, lost time.Time
+	if !e.LastOrder.IsZero() {
+		inactive, lost = e.LastOrder.Add(90*24*time.Hour), e.LastOrder.Add(180*24*time.Hour)
+	}
+	diff("inactive_at", tp(inactive), v.InactiveAt)
+	diff("lost_at", tp(lost), v.LostAt)
+	channel := ""
+	if v.LastTouch != nil {
+		channel = v.LastTouch.Channel
+		diff("last_touch", touchpoint.Touch{Channel: e.Channel}, *v.LastTouch)
+	}
+	diff("last_touch.channel", e.Channel, channel)
+	var co, coTotal string
+	var coAt time.Time
+	var coDone *time.Time
+	if c := v.LastCheckout; c != nil {
+		co, coAt, coTotal, coDone = c.ID, c.UpdatedAt, c.Total, c.CompletedAt
+	}
+	diff("last_checkout.id", e.Checkout, co)
+	diff("last_checkout.updated_at", e.CheckoutAt, coAt)
+	diff("last_checkout.total", map[bool]string{true: "37.00"}[e.Checkout != ""], coTotal)
+	diff("last_checkout.completed_at", (*time.Time)(nil), coDone)
 	return d
+}
+
+func optIn(c *touchpoint.Consent) string {
+	if c == nil {
+		return ""
+	}
+	return c.OptInLevel
 }
 
 // tp prints a time the way a *time.Time field prints, nil for zero.

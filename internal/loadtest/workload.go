@@ -6,15 +6,18 @@
 // then checks that nothing was lost or doubled: stored events against the
 // unique events, every profile against an independent oracle computed
 // from the generated input, the journeys started against the set the
-// trigger rules call for, and every email against the addresses that may
-// receive one. `parcours loadtest` and `make loadtest` run it.
+// trigger rules call for, and the emails against who must and who may
+// receive one (oracle.go, Welcomes). `parcours loadtest` and
+// `make loadtest` run it.
 package loadtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parcours/parcours/internal/touchpoint"
@@ -53,6 +56,76 @@ type Event struct {
 	Consent    string
 	CheckoutID string // ShopifyCheckout
 	ProductID  string // StandardView
+	// Customer data the delivery carries ("" or nil: not sent). Tags are
+	// as sent, before any trimming or de-duplication.
+	FirstName, LastName, Timezone string
+	Tags                          []string
+	// Lines are an order's line items with a product category
+	// (ShopifyOrder, StandardOrder; WooCommerce lines have none).
+	Lines []Line
+	// Channel is the touch channel the delivery carries: Shopify's
+	// source_name, WooCommerce's created_via as docs/events.md maps it.
+	Channel string
+	// Reject is the reason of the 400 the delivery must get ("": stored).
+	Reject string
+}
+
+// Line is one order line: Qty units of a product of Category.
+type Line struct {
+	Category string
+	Qty      int64
+}
+
+// Limits the workload probes (docs/events.md): MaxTags tags are accepted,
+// one more is a 400 naming the field.
+const MaxTags = 250
+
+var (
+	firstNames = []string{"Alice", "Bob", "Chloé", "Dmitri", "Emeka", "Fatima", "  Grace  ", "Hiro"}
+	lastNames  = []string{"Martin", "Smith", "Nguyen", "O'Brien", "Müller", "Rossi"}
+	tagPool    = []string{"vip", "newsletter", "wholesale", "b2b", "returning", "gift", "eu", "us", "tea-lover", "pottery"}
+	categories = []string{"Kitchen", "Textiles", "Tea", "Garden"}
+	timezones  = []string{"Europe/Paris", "Europe/London"} // 12:00 UTC is outside their quiet hours
+)
+
+// customerData gives ev the customer fields its source can carry: names
+// on 60% of events, tags on 30% (Shopify and Standard; 1 in 200 of those
+// carries exactly MaxTags tags, 1 in 200 one more, which ingest rejects),
+// a time zone on 30% of Standard events.
+func customerData(rng *rand.Rand, ev *Event) {
+	if rng.IntN(10) < 6 {
+		ev.FirstName = firstNames[rng.IntN(len(firstNames))]
+		if rng.IntN(4) > 0 {
+			ev.LastName = lastNames[rng.IntN(len(lastNames))]
+		}
+	}
+	if ev.Kind == WooOrder {
+		return
+	}
+	if rng.IntN(10) < 3 {
+		switch r := rng.IntN(200); r {
+		case 0, 1:
+			n := MaxTags + r
+			ev.Tags = make([]string, n)
+			for i := range n {
+				ev.Tags[i] = fmt.Sprintf("t%03d", i)
+			}
+			if r == 1 {
+				ev.Reject = "customer.tags: more than 250 tags"
+			}
+		default:
+			for range 1 + rng.IntN(4) {
+				t := tagPool[rng.IntN(len(tagPool))]
+				if rng.IntN(5) == 0 {
+					t = " " + t + " " // trimmed by the decoder
+				}
+				ev.Tags = append(ev.Tags, t) // duplicates possible: de-duplicated by the merge
+			}
+		}
+	}
+	if ev.Kind >= StandardOrder && rng.IntN(10) < 3 {
+		ev.Timezone = timezones[rng.IntN(len(timezones))]
+	}
 }
 
 // Delivery is one HTTP request a shop sends.
@@ -160,6 +233,21 @@ func Generate(seed int64, webhooks, profiles int, dupRate, suppressedShare float
 		if ev.OrderID != "" {
 			ev.Money = 500 + rng.Int64N(50_000)
 		}
+		switch ev.Kind {
+		case ShopifyOrder, StandardOrder:
+			for range 1 + rng.IntN(2) {
+				ev.Lines = append(ev.Lines, Line{Category: categories[rng.IntN(len(categories))], Qty: 1 + rng.Int64N(3)})
+			}
+		}
+		switch ev.Kind {
+		case ShopifyOrder:
+			ev.Channel = [...]string{"web", "pos"}[rng.IntN(2)]
+		case ShopifyCheckout:
+			ev.Channel = "web"
+		case WooOrder:
+			ev.Channel = [...]string{"web", "api"}[rng.IntN(2)]
+		}
+		customerData(rng, &ev)
 		d, err := deliver(ev, i, sec, signTime)
 		if err != nil {
 			return nil, err
@@ -215,17 +303,21 @@ func deliver(ev Event, i int, sec Secrets, signTime time.Time) (Delivery, error)
 	switch ev.Kind {
 	case ShopifyOrder, ShopifyCheckout:
 		path = "/webhooks/shopify"
-		cust := fmt.Sprintf(`{"id":%d,"email":%q}`, shopifyCustomerID(ev.Email), ev.Email)
+		cust := mustJSON(shopifyCustomer{ID: shopifyCustomerID(ev.Email), Email: ev.Email, FirstName: ev.FirstName, LastName: ev.LastName, Tags: strings.Join(ev.Tags, ",")})
 		if ev.Kind == ShopifyOrder {
 			h.Set("X-Shopify-Topic", "orders/create")
+			var lines []map[string]any
+			for j, l := range ev.Lines {
+				lines = append(lines, map[string]any{"id": 16_000_000 + 10*i + j, "product_id": 812345 + j, "title": "Stoneware Mug", "quantity": l.Qty, "price": "10.00", "product_type": l.Category})
+			}
 			body = fmt.Appendf(nil, `{"id":%s,"name":"#%d","email":%q,"created_at":%q,"updated_at":%q,"currency":%q,"subtotal_price":%q,"total_price":%q,`+
-				`"source_name":"web","line_items":[{"id":%d,"product_id":812345,"title":"Stoneware Mug","quantity":1,"price":%q,"product_type":"Kitchen"}],"customer":%s}`,
-				ev.OrderID, 1000+i, ev.Email, ts, ts, ev.Curr, money(ev.Money), money(ev.Money), 16_000_000+i, money(ev.Money), cust)
+				`"source_name":%q,"line_items":%s,"customer":%s}`,
+				ev.OrderID, 1000+i, ev.Email, ts, ts, ev.Curr, money(ev.Money), money(ev.Money), ev.Channel, mustJSON(lines), cust)
 		} else {
 			h.Set("X-Shopify-Topic", "checkouts/create")
-			body = fmt.Appendf(nil, `{"id":%s,"token":"tok%d","email":%q,"created_at":%q,"updated_at":%q,"currency":"EUR","subtotal_price":"37.00","total_price":"37.00",`+
+			body = fmt.Appendf(nil, `{"id":%s,"token":"tok%d","email":%q,"created_at":%q,"updated_at":%q,"currency":"EUR","subtotal_price":"37.00","total_price":"37.00","source_name":%q,`+
 				`"abandoned_checkout_url":"https://loadtest.myshopify.com/checkouts/ac/tok%d/recover","line_items":[{"id":%d,"product_id":812345,"title":"Stoneware Mug","quantity":2,"price":"18.50","product_type":"Kitchen"}],"customer":%s}`,
-				ev.CheckoutID, i, ev.Email, ts, ts, i, 17_000_000+i, cust)
+				ev.CheckoutID, i, ev.Email, ts, ts, ev.Channel, i, 17_000_000+i, cust)
 		}
 		h.Set("X-Shopify-Shop-Domain", ShopifyShop)
 		h.Set("X-Shopify-Event-Id", shopifyEventID(i))
@@ -235,9 +327,11 @@ func deliver(ev Event, i int, sec Secrets, signTime time.Time) (Delivery, error)
 	case WooOrder:
 		path = "/webhooks/woocommerce"
 		gmt := ev.At.Format("2006-01-02T15:04:05")
+		via := map[string]string{"web": "checkout", "api": "rest-api"}[ev.Channel]
+		billing := mustJSON(wooBilling{Email: ev.Email, FirstName: ev.FirstName, LastName: ev.LastName})
 		body = fmt.Appendf(nil, `{"id":%s,"status":"pending","currency":%q,"date_created_gmt":%q,"date_modified_gmt":%q,"total":%q,"customer_id":%d,"number":%q,`+
-			`"billing":{"email":%q},"created_via":"checkout","line_items":[{"id":%d,"name":"Cast Iron Teapot","product_id":88,"quantity":1,"price":%s,"sku":"POT"}]}`,
-			ev.OrderID, ev.Curr, gmt, gmt, money(ev.Money), shopifyCustomerID(ev.Email)-7_000_000_000_000+200_000, ev.OrderID, ev.Email, 300_000+i, money(ev.Money))
+			`"billing":%s,"created_via":%q,"line_items":[{"id":%d,"name":"Cast Iron Teapot","product_id":88,"quantity":1,"price":%s,"sku":"POT"}]}`,
+			ev.OrderID, ev.Curr, gmt, gmt, money(ev.Money), shopifyCustomerID(ev.Email)-7_000_000_000_000+200_000, ev.OrderID, billing, via, 300_000+i, money(ev.Money))
 		h.Set("X-WC-Webhook-Topic", "order.created")
 		h.Set("X-WC-Webhook-Resource", "order")
 		h.Set("X-WC-Webhook-Event", "created")
@@ -249,15 +343,23 @@ func deliver(ev Event, i int, sec Secrets, signTime time.Time) (Delivery, error)
 		path = "/webhooks/standard"
 		switch ev.Kind {
 		case StandardOrder:
+			var lines []map[string]any
+			for _, l := range ev.Lines {
+				lines = append(lines, map[string]any{"title": "Linen Apron", "quantity": l.Qty, "price": "10.00", "category": l.Category})
+			}
 			body = fmt.Appendf(nil, `{"type":"order_placed","occurred_at":%q,"email":%q,"shop":%q,"order":{"id":%q,"currency":%q,"total":%q,"created_at":%q,`+
-				`"line_items":[{"title":"Linen Apron","quantity":1,"price":%q,"category":"Textiles"}]}}`,
-				ts, ev.Email, StdShop, ev.OrderID, ev.Curr, money(ev.Money), ts, money(ev.Money))
+				`"line_items":%s}}`,
+				ts, ev.Email, StdShop, ev.OrderID, ev.Curr, money(ev.Money), ts, mustJSON(lines))
 		case StandardConsent:
 			body = fmt.Appendf(nil, `{"type":"consent_changed","occurred_at":%q,"email":%q,"shop":%q,"consent":{"state":%q,"opt_in_level":"single_opt_in","updated_at":%q}}`,
 				ts, ev.Email, StdShop, ev.Consent, ts)
 		case StandardView:
 			body = fmt.Appendf(nil, `{"type":"product_viewed","occurred_at":%q,"email":%q,"shop":%q,"product":{"id":%q,"title":"Product %s","url":"https://loadtest.example/products/%s","price":"20.00","currency":"EUR"}}`,
 				ts, ev.Email, StdShop, ev.ProductID, ev.ProductID, ev.ProductID)
+		}
+		if c := (standardCustomer{FirstName: ev.FirstName, LastName: ev.LastName, Timezone: ev.Timezone, Tags: ev.Tags}); c.FirstName != "" || c.LastName != "" || c.Timezone != "" || c.Tags != nil {
+			// Add "customer" to the object: the body ends with "}".
+			body = append(append(body[:len(body)-1], `,"customer":`...), append(mustJSON(c), '}')...)
 		}
 		id := standardID(i)
 		sig, err := touchpoint.SignStandard(sec.Standard, id, signTime, body)
@@ -269,4 +371,35 @@ func deliver(ev Event, i int, sec Secrets, signTime time.Time) (Delivery, error)
 		h.Set("Webhook-Signature", sig)
 	}
 	return Delivery{Path: path, Header: h, Body: body}, nil
+}
+
+type shopifyCustomer struct {
+	ID        int64  `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Tags      string `json:"tags,omitempty"` // Shopify's comma-separated string
+}
+
+type wooBilling struct {
+	Email     string `json:"email"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+}
+
+type standardCustomer struct {
+	FirstName string   `json:"first_name,omitempty"`
+	LastName  string   `json:"last_name,omitempty"`
+	Timezone  string   `json:"timezone,omitempty"`
+	Tags      []string `json:"tags,omitempty"`
+}
+
+// mustJSON encodes values that always encode (strings, numbers, maps of
+// them).
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("loadtest: encode %T: %v", v, err))
+	}
+	return b
 }
