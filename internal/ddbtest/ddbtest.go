@@ -57,6 +57,31 @@
 //     in DynamoDB (minidyn takes any).
 //   - If node or dynalite is missing, the test fails with "run `make npm`";
 //     it never skips.
+//
+// Where the two answer differently, dynalite answers as DynamoDB documents
+// (probed request by request; the contract tests of profile, send, router,
+// unsubscribe, feedback and erase end with identical tables on both):
+//   - Item size: dynalite rejects an item over 400 KB ("Item size has
+//     exceeded the maximum allowed size"; in a transaction, the front
+//     answers TransactionCanceledException with a ValidationError reason,
+//     as DynamoDB does); minidyn stores it (TestBackendsItemOver400KB).
+//     profile.Store's event item holds the normalized event, so an order
+//     with enough line items under ingest's 1 MiB body limit is stored by
+//     minidyn and refused by DynamoDB.
+//   - minidyn accepts what DynamoDB rejects: an empty string key, an empty
+//     string or number set, a Query without a partition-key equality
+//     (answers 200 {}), duplicate keys in a BatchGetItem, table names of
+//     one or two characters.
+//   - minidyn answers differently: an empty list comes back without its
+//     type ({"L":[]} as {}), numbers are stored as written ("1.50",
+//     "0010") until an update normalizes them, a PutItem returns the item
+//     as Attributes without ReturnValues, Select COUNT returns the items
+//     and no ScannedCount, error types lack DynamoDB's namespace
+//     ("ValidationException" for "com.amazon.coral.validate#…"), and
+//     messages differ (reserved words, key type mismatch).
+//   - parcours writes no sets, lists or empty keys, uses no BatchGetItem or
+//     Select, and reads errors by type through the SDK, so only the item
+//     size reaches its code.
 package ddbtest
 
 import (

@@ -177,3 +177,34 @@ func TestDynaliteRejectedTransactions(t *testing.T) {
 		})
 	}
 }
+
+// An item over DynamoDB's 400 KB limit: dynalite (through the front)
+// cancels the transaction as DynamoDB does, with a ValidationError reason,
+// and writes nothing. minidyn has no item size limit and stores it: a
+// divergence the package comment records.
+func TestBackendsItemOver400KB(t *testing.T) {
+	ddbtest.ForEachBackend(t, func(t *testing.T, db *dynamodb.Client, table string) {
+		big := key("P#big", "EVENT")
+		big["v"] = s(strings.Repeat("x", 401*1024))
+		_, err := db.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			put(table, "a", "attribute_not_exists(pk)"),
+			{Put: &types.Put{TableName: aws.String(table), Item: big}},
+		}})
+		n := len(ddbtest.Scan(t, db, table))
+		if strings.HasSuffix(t.Name(), "/minidyn") {
+			if err != nil || n != 2 {
+				t.Fatalf("minidyn: err %v, %d items; want it to store the item (no size limit)", err, n)
+			}
+			return
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) || len(tce.CancellationReasons) != 2 ||
+			aws.ToString(tce.CancellationReasons[0].Code) != "None" || aws.ToString(tce.CancellationReasons[1].Code) != "ValidationError" ||
+			aws.ToString(tce.CancellationReasons[1].Message) != "Item size has exceeded the maximum allowed size" {
+			t.Fatalf("err = %v, want TransactionCanceledException [None, ValidationError]", err)
+		}
+		if n != 0 {
+			t.Fatalf("%d items after the cancelled transaction, want 0", n)
+		}
+	})
+}

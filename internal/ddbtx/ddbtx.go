@@ -34,7 +34,10 @@
 //     the failing item's image for Put and Delete too, as DynamoDB does
 //     (minidyn returns it for Update and ConditionCheck only).
 //   - Any other error from an item (a ValidationException, say) is answered
-//     as the backend answered it, after the same rollback.
+//     as the backend answered it, after the same rollback; except, with
+//     Standalone, an item over 400 KB, which DynamoDB answers with
+//     TransactionCanceledException and a ValidationError reason for the
+//     item (its API reference: "an item size becomes too large").
 //   - Requests the front does not take apart (an empty list, an item with no
 //     or several operations, a ConditionCheck without a condition, an Update
 //     without an UpdateExpression, an incomplete key, two operations on one
@@ -288,11 +291,17 @@ func (f *Front) transactWrite(w http.ResponseWriter, r *http.Request) {
 			WriteAWSError(w, http.StatusInternalServerError, "InternalServerError", "dev stack: transaction rollback failed")
 			return
 		}
-		if !strings.HasSuffix(a.errorType(), "ConditionalCheckFailedException") {
+		switch {
+		case strings.HasSuffix(a.errorType(), "ConditionalCheckFailedException"):
+			writeCanceled(w, steps, i, a, "ConditionalCheckFailed")
+		case f.standalone && itemTooLarge(a):
+			// DynamoDB cancels a transaction whose item grows past
+			// 400 KB (a ValidationError reason); dynalite's PutItem
+			// answers ValidationException.
+			writeCanceled(w, steps, i, a, "ValidationError")
+		default:
 			WriteJSON(w, a.status, a.body)
-			return
 		}
-		writeCanceled(w, steps, i, a)
 		return
 	}
 	if token != "" {
@@ -508,6 +517,14 @@ func (f *Front) transactGet(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, b.Bytes())
 }
 
+// itemTooLarge says a is the backend's answer to an item over DynamoDB's
+// 400 KB limit.
+func itemTooLarge(a answer) bool {
+	var e awsError
+	return json.Unmarshal(a.body, &e) == nil && strings.HasSuffix(e.Type, "ValidationException") &&
+		strings.Contains(e.Message, "Item size has exceeded the maximum allowed size")
+}
+
 // countItems checks a transaction's length as DynamoDB does (1 to 100).
 func countItems(n int) *answer {
 	switch {
@@ -634,21 +651,21 @@ func requestSum(body []byte) [sha256.Size]byte {
 
 // writeCanceled answers TransactionCanceledException as minidyn does: the
 // failing item says ConditionalCheckFailed, every other item None.
-func writeCanceled(w http.ResponseWriter, steps []*step, failed int, a answer) {
+func writeCanceled(w http.ResponseWriter, steps []*step, failed int, a answer, code string) {
 	var ccf awsError
 	_ = json.Unmarshal(a.body, &ccf)
 	reasons := make([]cancellationReason, len(steps))
 	for i := range reasons {
 		reasons[i].Code = "None"
 	}
-	reasons[failed] = cancellationReason{Code: "ConditionalCheckFailed", Message: ccf.Message}
-	if st := steps[failed]; st.op.ReturnValuesOnConditionCheckFailure == "ALL_OLD" && len(st.image) > 0 {
+	reasons[failed] = cancellationReason{Code: code, Message: ccf.Message}
+	if st := steps[failed]; code == "ConditionalCheckFailed" && st.op.ReturnValuesOnConditionCheckFailure == "ALL_OLD" && len(st.image) > 0 {
 		reasons[failed].Item = st.image
 	}
 	var b bytes.Buffer
 	_ = json.NewEncoder(&b).Encode(transactionCanceled{
 		Type:                "TransactionCanceledException",
-		Message:             "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed]",
+		Message:             "Transaction cancelled, please refer cancellation reasons for specific reasons [" + code + "]",
 		CancellationReasons: reasons,
 	})
 	WriteJSON(w, http.StatusBadRequest, b.Bytes())
