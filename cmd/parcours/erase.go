@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -29,10 +30,11 @@ func eraser(ctx context.Context, stderr io.Writer) (*erase.Eraser, error) {
 	if !ok || table == "" {
 		return nil, fmt.Errorf("environment variable TABLE_NAME is not set")
 	}
-	cfg, err := sdkhttp.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
+	cfg.HTTPClient = sdkhttp.Wrap(cfg.HTTPClient) // see internal/sdkhttp
 	return erase.New(dynamodb.NewFromConfig(cfg), sfn.NewFromConfig(cfg), table, slog.New(slog.NewJSONHandler(stderr, nil))), nil
 }
 

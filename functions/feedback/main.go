@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"log"
 	"os"
 	"time"
@@ -12,10 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/parcours/parcours/internal/awsenv"
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/profile"
-	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
 func main() {
@@ -23,7 +22,7 @@ func main() {
 	if table == "" {
 		log.Fatalf("feedback: missing environment variable TABLE_NAME")
 	}
-	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("feedback: aws config: %v", err)
 	}

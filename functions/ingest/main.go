@@ -2,7 +2,6 @@
 package main
 
 import (
-	"context"
 	"log"
 	"os"
 	"time"
@@ -10,8 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/parcours/parcours/internal/awsenv"
 	"github.com/parcours/parcours/internal/ingest"
-	"github.com/parcours/parcours/internal/sdkhttp"
 )
 
 func main() {
@@ -19,7 +18,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("ingest: %v", err)
 	}
-	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("ingest: aws config: %v", err)
 	}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"log"
 	"os"
 	"time"
@@ -13,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/parcours/parcours/internal/awsenv"
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/router"
-	"github.com/parcours/parcours/internal/sdkhttp"
 	"github.com/parcours/parcours/statemachines"
 )
 
@@ -28,7 +27,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("router: %v", err)
 	}
-	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("router: aws config: %v", err)
 	}

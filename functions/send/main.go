@@ -2,7 +2,6 @@
 package main
 
 import (
-	"context"
 	"log"
 	"os"
 	"time"
@@ -13,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/parcours/parcours/internal/awsenv"
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
-	"github.com/parcours/parcours/internal/sdkhttp"
 	"github.com/parcours/parcours/internal/send"
 	"github.com/parcours/parcours/journeys"
 )
@@ -26,7 +25,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("send: %v", err)
 	}
-	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("send: aws config: %v", err)
 	}

@@ -2,7 +2,6 @@
 package main
 
 import (
-	"context"
 	"log"
 	"os"
 	"time"
@@ -11,8 +10,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/parcours/parcours/internal/awsenv"
 	"github.com/parcours/parcours/internal/profile"
-	"github.com/parcours/parcours/internal/sdkhttp"
 	"github.com/parcours/parcours/internal/unsubscribe"
 )
 
@@ -25,7 +24,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("unsubscribe: %v", err)
 	}
-	awsCfg, err := sdkhttp.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("unsubscribe: aws config: %v", err)
 	}

@@ -1,10 +1,11 @@
 package mail
 
 import (
-	htmltemplate "html/template"
+	"fmt"
 	"math/big"
+	"reflect"
 	"strings"
-	texttemplate "text/template"
+	"text/template/parse"
 
 	"github.com/parcours/parcours/internal/journey/contract"
 	"github.com/parcours/parcours/internal/profile"
@@ -102,12 +103,103 @@ func first(n int, items []touchpoint.LineItem) []touchpoint.LineItem {
 	return items
 }
 
-// ParseHTML parses an HTML part with Funcs.
-func ParseHTML(name, src string) (*htmltemplate.Template, error) {
-	return htmltemplate.New(name).Funcs(htmltemplate.FuncMap(Funcs())).Option("missingkey=error").Parse(src)
+// Template is a parsed subject, text part or HTML part. The send function
+// executes it without text/template or html/template (exec.go, escape.go
+// say why and how); the journey compiler's checks parse and execute the
+// same, so what `parcours validate` accepts is what the send function can
+// render.
+type Template struct {
+	name     string
+	tree     *parse.Tree
+	funcs    map[string]reflect.Value
+	escapers map[*parse.ActionNode]escaper // HTML parts: each action's escaping
+	texts    map[*parse.TextNode][]byte    // HTML parts: text as html/template writes it
+}
+
+// Name is the name the template was parsed with.
+func (t *Template) Name() string { return t.name }
+
+var funcValues = func() map[string]reflect.Value {
+	m := map[string]reflect.Value{}
+	for name, fn := range Funcs() {
+		m[name] = reflect.ValueOf(fn)
+	}
+	return m
+}()
+
+// ParseHTML parses an HTML part with Funcs and computes its contextual
+// escaping, as html/template does (escape.go).
+func ParseHTML(name, src string) (*Template, error) {
+	t, err := parseTemplate(name, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.escapeTree(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // ParseText parses a text part or a subject with Funcs.
-func ParseText(name, src string) (*texttemplate.Template, error) {
-	return texttemplate.New(name).Funcs(texttemplate.FuncMap(Funcs())).Option("missingkey=error").Parse(src)
+func ParseText(name, src string) (*Template, error) {
+	return parseTemplate(name, src)
+}
+
+// parseTemplate parses src with text/template's parser and rejects what
+// the executor does not run: {{template}}, {{define}}, {{block}},
+// {{break}} and {{continue}}, and every function but Funcs (the parser
+// itself rejects an unknown function: function "x" not defined).
+func parseTemplate(name, src string) (*Template, error) {
+	trees, err := parse.Parse(name, src, "", "", Funcs())
+	if err != nil {
+		return nil, err
+	}
+	t := &Template{name: name, tree: trees[name], funcs: funcValues}
+	for n := range trees {
+		if n != name {
+			return nil, fmt.Errorf("template: %s: {{define}} and {{block}} are %v", name, errUnsupported)
+		}
+	}
+	if t.tree == nil {
+		t.tree = &parse.Tree{Name: name, Root: &parse.ListNode{NodeType: parse.NodeList}}
+	}
+	if err := t.checkNodes(t.tree.Root); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Template) checkNodes(n parse.Node) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, m := range n.Nodes {
+			if err := t.checkNodes(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *parse.TextNode, *parse.ActionNode:
+		return nil
+	case *parse.IfNode:
+		return t.checkBranch(&n.BranchNode)
+	case *parse.RangeNode:
+		return t.checkBranch(&n.BranchNode)
+	case *parse.WithNode:
+		return t.checkBranch(&n.BranchNode)
+	}
+	loc, _ := t.tree.ErrorContext(n)
+	return fmt.Errorf("template: %s: %s is %v", loc, n, errUnsupported)
+}
+
+func (t *Template) checkBranch(b *parse.BranchNode) error {
+	if err := t.checkNodes(b.List); err != nil {
+		return err
+	}
+	if b.ElseList != nil {
+		return t.checkNodes(b.ElseList)
+	}
+	return nil
 }

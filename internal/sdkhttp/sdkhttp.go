@@ -18,13 +18,11 @@
 package sdkhttp
 
 import (
-	"context"
 	"io"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 )
 
 // Client is an aws.HTTPClient.
@@ -43,18 +41,6 @@ func Wrap(c aws.HTTPClient) Client {
 		return New()
 	}
 	return Client{next: c}
-}
-
-// LoadDefaultConfig is config.LoadDefaultConfig with the HTTP client it
-// resolves (a custom CA bundle included) wrapped by Wrap: what every
-// function's main uses.
-func LoadDefaultConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.HTTPClient = Wrap(cfg.HTTPClient)
-	return cfg, nil
 }
 
 // Do sends the request.

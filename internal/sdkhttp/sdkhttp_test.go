@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -77,9 +78,9 @@ func TestLateBodyCheckKeepsTheConnection(t *testing.T) {
 	}
 }
 
-// TestLoadDefaultConfig: the functions' configuration keeps what
-// config.LoadDefaultConfig resolves, a custom CA bundle included (the
-// SDK adds it only to its own client type), and wraps the client.
+// TestLoadDefaultConfig: Wrap keeps what config.LoadDefaultConfig
+// resolves (what parcours erase and export use), a custom CA bundle
+// included (the SDK adds it only to its own client type).
 func TestLoadDefaultConfig(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -97,10 +98,11 @@ func TestLoadDefaultConfig(t *testing.T) {
 		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_DYNAMODB": srv.URL} {
 		t.Setenv(k, v)
 	}
-	cfg, err := sdkhttp.LoadDefaultConfig(context.Background())
+	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.HTTPClient = sdkhttp.Wrap(cfg.HTTPClient)
 	if _, ok := cfg.HTTPClient.(sdkhttp.Client); !ok {
 		t.Fatalf("HTTPClient is %T, want sdkhttp.Client", cfg.HTTPClient)
 	}
