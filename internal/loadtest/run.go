@@ -25,6 +25,7 @@ import (
 	"github.com/parcours/parcours/internal/devstack"
 	"github.com/parcours/parcours/internal/fault"
 	"github.com/parcours/parcours/internal/profile"
+	"github.com/parcours/parcours/internal/send"
 	"github.com/parcours/parcours/internal/touchpoint"
 )
 
@@ -334,6 +335,7 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 	}
 	gotEvents := map[string]bool{}
 	views := map[string]profile.View{}
+	messages := map[string]int{} // message items by status
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(stack.Table())})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -342,6 +344,18 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 		}
 		for _, it := range page.Items {
 			pk, sk := str(it[profile.AttrPK]), str(it[profile.AttrSK])
+			if strings.HasPrefix(pk, send.MessagePK("")) {
+				st := str(it[send.AttrStatus])
+				messages[st]++
+				if st != "sent" {
+					// "sending": an attempt stopped between claiming the
+					// step and recording SES's answer, so a retry answers
+					// in_doubt and sends nothing (an email maybe lost);
+					// "failed": SES refused and no retry went through.
+					r.problem("message %s %s: %s, want sent", pk, sk, st)
+				}
+				continue
+			}
 			switch sk {
 			case profile.SKEvent:
 				gotEvents[strings.TrimPrefix(pk, "EVENT#")] = true
@@ -455,6 +469,9 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 		if n > 1 {
 			r.problem("email %s sent %d times", k, n)
 		}
+	}
+	if messages["sent"] != len(outbox) {
+		r.problem("%d message items sent, %d emails in the outbox", messages["sent"], len(outbox))
 	}
 	for _, to := range sortedKeys(must) {
 		if sent[WelcomeEmail+" "+to] == 0 {
