@@ -54,3 +54,14 @@ func TestKeptSections(t *testing.T) {
 		t.Errorf("markdown does not end with the kept section:\n%s", md)
 	}
 }
+
+// TestIntroNamesKeptSections: the generated intro lists every section
+// benchreport keeps by hand, so it cannot drift from Kept again.
+func TestIntroNamesKeptSections(t *testing.T) {
+	intro := strings.SplitN((&report{}).markdown(""), "\n\n", 3)[1]
+	for _, k := range Kept {
+		if name := strings.TrimPrefix(k, "## "); !strings.Contains(intro, `"`+name+`"`) {
+			t.Errorf("intro does not name %q: %s", name, intro)
+		}
+	}
+}
