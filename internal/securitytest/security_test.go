@@ -335,7 +335,7 @@ func TestNoEnumeration(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := json.Marshal(resp)
-		return strings.ReplaceAll(string(b), url(token), "TOKEN")
+		return strings.ReplaceAll(string(b), escapedToken(token), "TOKEN")
 	}
 	known, unknown := "carol@example.com", "nobody.here@example.com"
 	at := fixtureTime.Add(-time.Hour)
@@ -391,7 +391,7 @@ func TestNoEnumeration(t *testing.T) {
 	})
 }
 
-func url(token string) string {
+func escapedToken(token string) string {
 	if token == "" {
 		return "\x00" // nothing to mask
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -118,8 +119,13 @@ func (h *Handler) Handle(ctx context.Context, in contract.SendRequest) (contract
 	res, err := h.handle(ctx, in)
 	var named messages.InvokeResponse_Error
 	if err != nil && !errors.As(err, &named) {
-		h.Log.ErrorContext(ctx, "send: failed, step left retryable", "journey", in.Journey, "step", in.Step, "execution", in.Execution, "err", err)
-		return res, messages.InvokeResponse_Error{Type: ErrRetryable, Message: err.Error()}
+		// SES names the recipient in some errors (MessageRejected in the
+		// sandbox): the log and the execution history get its hash.
+		email := profile.NormalizeEmail(in.ProfileKey)
+		msg := strings.NewReplacer(email, "<profile "+profile.AddressHash(email)+">", in.ProfileKey, "<profile "+profile.AddressHash(email)+">").Replace(err.Error())
+		h.Log.ErrorContext(ctx, "send: failed, step left retryable", "journey", in.Journey, "step", in.Step, "execution", in.Execution,
+			"profile", profile.AddressHash(email), "err", msg)
+		return res, messages.InvokeResponse_Error{Type: ErrRetryable, Message: msg}
 	}
 	if err == nil {
 		res.ResumeAt = res.NotBefore
