@@ -122,7 +122,9 @@ func (c *leakChecker) payload(body string) {
 		if shopHost(w) || strings.Contains(w, "parcours-demo") {
 			continue
 		}
-		words := strings.FieldsFunc(w, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r >= '0' && r <= '9') })
+		words := strings.FieldsFunc(w, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r >= '0' && r <= '9')
+		})
 		for _, word := range words {
 			if strings.Trim(word, "0123456789TZ") != "" && !known(word) {
 				// As it is in the body, and as a JSON string in a log
@@ -175,11 +177,11 @@ func (c *leakChecker) check(t *testing.T, logs string) {
 
 var (
 	zephyrine = person{"Zephyrine.Quillfeather@Example.com", "Zephyrine", "Quillfeather"} // sent, then unsubscribes
-	barnaby   = person{"barnaby.oakenshield@example.org", "Barnaby", "Oakenshield"}      // no consent: skipped
-	ottoline  = person{"ottoline.vexley@example.net", "Ottoline", "Vexley"}              // bounces: suppressed
-	marigold  = person{"marigold.thistlewood@example.com", "Marigold", "Thistlewood"}    // welcome + browse (frequency cap), complains
-	cornelius = person{"cornelius.wrenfield@example.com", "Cornelius", "Wrenfield"}      // erased mid-journey
-	peregrine = person{"peregrine.ashcombe@example.com", "Peregrine", "Ashcombe"}        // quiet hours
+	barnaby   = person{"barnaby.oakenshield@example.org", "Barnaby", "Oakenshield"}       // no consent: skipped
+	ottoline  = person{"ottoline.vexley@example.net", "Ottoline", "Vexley"}               // bounces: suppressed
+	marigold  = person{"marigold.thistlewood@example.com", "Marigold", "Thistlewood"}     // welcome + browse (frequency cap), complains
+	cornelius = person{"cornelius.wrenfield@example.com", "Cornelius", "Wrenfield"}       // erased mid-journey
+	peregrine = person{"peregrine.ashcombe@example.com", "Peregrine", "Ashcombe"}         // quiet hours
 )
 
 // TestStackLogs runs the journeys on the dev stack (every function: ingest
