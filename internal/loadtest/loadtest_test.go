@@ -42,6 +42,9 @@ func TestSmallRun(t *testing.T) {
 			if r.Executions == 0 || r.Executions != r.ExpectedExecutions || r.Emails == 0 || r.WelcomeMust == 0 {
 				t.Errorf("%d executions (want %d), %d emails, %d must be sent: the workload must start journeys and send", r.Executions, r.ExpectedExecutions, r.Emails, r.WelcomeMust)
 			}
+			if r.Rejected == 0 || r.Answers["rejected"] == 0 {
+				t.Errorf("%d events over the tag limit, %d answered rejected: the seed must exercise the 400", r.Rejected, r.Answers["rejected"])
+			}
 			if tt.faults > 0 && (len(r.Faults) == 0 || r.Retried == 0) {
 				t.Errorf("faults %v, %d deliveries retried: the faults must reach the shop", r.Faults, r.Retried)
 			}
