@@ -323,7 +323,11 @@ func (e *escapeState) escapeText(c context, n *parse.TextNode) context {
 	for i != len(s) {
 		c1, nread := contextAfterText(c, s[i:])
 		if c1.state == stateError {
-			return e.errorf(n, "%v", c1.err)
+			at := i // where the error is, when the transition says (else the chunk's start)
+			if nread < len(s)-i {
+				at += nread
+			}
+			return context{state: stateError, err: fmt.Errorf("template: %s: %v", e.t.location(int(n.Position())+at), c1.err)}
 		}
 		i1 := i + nread
 		if c.state == stateText || c.state == stateRCDATA {
@@ -451,7 +455,7 @@ func tText(c context, s []byte) (context, int) {
 			if end {
 				e = elementNone
 			} else if e == elementScript || e == elementStyle {
-				return context{state: stateError, err: fmt.Errorf("<%s> elements are %v (put styles in style attributes)", s[i:j], errUnsupported)}, len(s)
+				return context{state: stateError, err: fmt.Errorf("<%s> elements are %v (put styles in style attributes)", s[i:j], errUnsupported)}, i - 1
 			}
 			return context{state: stateTag, element: e}, j
 		}

@@ -110,6 +110,7 @@ func first(n int, items []touchpoint.LineItem) []touchpoint.LineItem {
 // render.
 type Template struct {
 	name     string
+	src      string
 	tree     *parse.Tree
 	funcs    map[string]reflect.Value
 	escapers map[*parse.ActionNode]escaper // HTML parts: each action's escaping
@@ -154,7 +155,7 @@ func parseTemplate(name, src string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Template{name: name, tree: trees[name], funcs: funcValues}
+	t := &Template{name: name, src: src, tree: trees[name], funcs: funcValues}
 	for n := range trees {
 		if n != name {
 			return nil, fmt.Errorf("template: %s: {{define}} and {{block}} are %v", name, errUnsupported)
@@ -167,6 +168,19 @@ func parseTemplate(name, src string) (*Template, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// location is "name:line:col" of byte pos of the source, as
+// parse.Tree.ErrorContext writes it.
+func (t *Template) location(pos int) string {
+	text := t.src[:min(pos, len(t.src))]
+	col := strings.LastIndex(text, "\n")
+	if col == -1 {
+		col = len(text)
+	} else {
+		col = len(text) - col - 1
+	}
+	return fmt.Sprintf("%s:%d:%d", t.name, 1+strings.Count(text, "\n"), col)
 }
 
 func (t *Template) checkNodes(n parse.Node) error {

@@ -1,6 +1,10 @@
 package mail
 
-import "testing"
+import (
+	"bytes"
+	"io"
+	"testing"
+)
 
 func TestMoney(t *testing.T) {
 	for _, c := range []struct{ amount, cur, want string }{
@@ -11,5 +15,95 @@ func TestMoney(t *testing.T) {
 				t.Errorf("money(%q, %q) = %q, want %q", c.amount, c.cur, got, c.want)
 			}
 		})
+	}
+}
+
+// TestParseRejects: what the send function cannot render is refused when
+// the template is parsed (so `parcours validate` names it), with the
+// template's name, line and column.
+func TestParseRejects(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		html      bool
+		want      string
+	}{
+		{"unknown function", `{{printf "%d" 1}}`, false, `template: t:1: function "printf" not defined`},
+		{"builtin len", `<p>{{len .Checkout.LineItems}}</p>`, true, `template: t:1: function "len" not defined`},
+		{"unclosed action", `Hi {{.Profile.FirstName`, false, `template: t:1: unclosed action`},
+		{"template call", `{{template "x"}}`, false, `template: t:1:11: {{template "x"}} is not supported in email templates`},
+		{"define", `{{define "x"}}a{{end}}b`, false, `template: t: {{define}} and {{block}} are not supported in email templates`},
+		{"break", `{{range .Checkout.LineItems}}{{break}}{{end}}`, false, `template: t:1:31: {{break}} is not supported in email templates`},
+		{"script element", "<p>\n<script>alert(1)</script>", true, `template: t:2:0: <script> elements are not supported in email templates (put styles in style attributes)`},
+		{"style element", `<style>p{color:red}</style>`, true, `template: t:1:0: <style> elements are not supported in email templates (put styles in style attributes)`},
+		{"action in a style attribute", `<p style="color:{{.Data.color}}">`, true, `template: t:1:18: {{.Data.color}} inside a style, on*, srcset or <meta content> attribute is not supported in email templates`},
+		{"action in an event handler", `<a onclick="f('{{.Shop.Name}}')">`, true, `template: t:1:17: {{.Shop.Name}} inside a style, on*, srcset or <meta content> attribute is not supported in email templates`},
+		{"action in srcset", `<img srcset="{{.Shop.URL}} 2x">`, true, `template: t:1:15: {{.Shop.URL}} inside a style, on*, srcset or <meta content> attribute is not supported in email templates`},
+		{"action as an attribute", `<td {{.Data.attrs}}>`, true, `template: t:1:6: {{.Data.attrs}} inside a tag, outside a quoted attribute value is not supported in email templates`},
+		{"unquoted attribute value", `<a href={{.Shop.URL}}>`, true, `template: t:1:10: {{.Shop.URL}} inside an unquoted attribute value (quote it) is not supported in email templates`},
+		{"action in a comment", `<!-- {{.Shop.Name}} -->`, true, `template: t:1:7: {{.Shop.Name}} inside an HTML comment is not supported in email templates`},
+		{"if in a style attribute", `<p style="{{if .Order}}color:red{{end}}">`, true, `template: t:1:15: {{if}} inside a style, on*, srcset or <meta content> attribute is not supported in email templates`},
+		{"ambiguous URL", `<a href="{{if .Order}}/o?x={{else}}/p{{end}}{{.Shop.Name}}">`, true, `template: t:1:46: {{.Shop.Name}} appears in an ambiguous context within a URL`},
+		{"branches end apart", `{{if .Order}}<a href="x">{{else}}<a href="{{end}}">`, true, `template: t:1:5: {{if}} branches end in different contexts: text, URL attribute value`},
+		{"ends in a tag", `<p title="x`, true, `template: t: ends in a non-text context: attribute value`},
+		{"quote in attribute name", `<a b"c="d">`, true, `template: t:1:2: "\"" in attribute name: " b\"c=\"d\">"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			if c.html {
+				_, err = ParseHTML("t", c.src)
+			} else {
+				_, err = ParseText("t", c.src)
+			}
+			if err == nil || err.Error() != c.want {
+				t.Errorf("error\n %v\nwant\n %s", err, c.want)
+			}
+		})
+	}
+}
+
+// TestHTMLEscaping: each context's escaping, on values meant to break out
+// of it (the differential tests compare with html/template; this states
+// the expected bytes).
+func TestHTMLEscaping(t *testing.T) {
+	const src = `<title>{{.Shop.Name}}</title><a href="{{.Shop.URL}}" title='{{.Shop.Name}}'>{{.Shop.Name}}</a>` +
+		`<a href="https://x.example/s?q={{.Shop.Name}}">q</a><a href="/p/{{.Shop.Name}}">p</a><!-- note -->1 < 2`
+	tm, err := ParseHTML("t", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, url, want string }{
+		{`"><script>alert(1)</script>`, "javascript:alert(1)",
+			`<title>&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</title><a href="#ZgotmplZ" title='&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;'>&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</a>` +
+				`<a href="https://x.example/s?q=%22%3e%3cscript%3ealert%281%29%3c%2fscript%3e">q</a><a href="/p/%22%3e%3cscript%3ealert%281%29%3c/script%3e">p</a>1 &lt; 2`},
+		{"O'Neil & Sons +1", "https://shop.example/a b?x=1&y=\"2\"",
+			`<title>O&#39;Neil &amp; Sons &#43;1</title><a href="https://shop.example/a%20b?x=1&amp;y=%222%22" title='O&#39;Neil &amp; Sons &#43;1'>O&#39;Neil &amp; Sons &#43;1</a>` +
+				`<a href="https://x.example/s?q=O%27Neil%20%26%20Sons%20%2b1">q</a><a href="/p/O%27Neil%20&amp;%20Sons%20&#43;1">p</a>1 &lt; 2`},
+		{"Zoë", "MAILTO:a@b.example", `<title>Zoë</title><a href="MAILTO:a@b.example" title='Zoë'>Zoë</a>` +
+			`<a href="https://x.example/s?q=Zo%c3%ab">q</a><a href="/p/Zo%c3%ab">p</a>1 &lt; 2`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tm.Execute(&b, TemplateData{Shop: Shop{Name: c.name, URL: c.url}}); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != c.want {
+				t.Errorf("got\n%s\nwant\n%s", b.String(), c.want)
+			}
+		})
+	}
+}
+
+// TestNoMethodCalls: names are fields or map keys, never methods (what
+// keeps reflect's MethodByName out of the send function); the error is
+// text/template's for an unknown field.
+func TestNoMethodCalls(t *testing.T) {
+	tm, err := ParseText("t", "{{.Trigger.OccurredAt.Year}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tm.Execute(io.Discard, TemplateData{})
+	want := `template: t:1:10: executing "t" at <.Trigger.OccurredAt.Year>: can't evaluate field Year in type time.Time`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }
