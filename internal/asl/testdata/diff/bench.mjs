@@ -4,7 +4,7 @@
 // definition validated) once, as parcours' benchmark parses it once, and N/3
 // untimed executions run first so V8 has compiled the hot code (Go's side
 // is compiled ahead of time and its benchmark also runs untimed rounds
-// first); without them the peer measures about a quarter slower.
+// first); without them the peer measures 15–25 % slower.
 //
 // Usage: node bench.mjs <case file> <case name> <N>
 import { readFileSync } from 'node:fs';
