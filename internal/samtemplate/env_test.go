@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/awsenv"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/send"
@@ -25,6 +26,17 @@ import (
 // its configuration through a package not listed here fails
 // TestEnvironment, so a new function cannot go unchecked.
 var configProbes = map[string]func(getenv func(string) string) error{
+	"github.com/parcours/parcours/internal/awsenv": func(getenv func(string) string) error {
+		// The Lambda runtime sets these (reserved keys a template cannot set).
+		runtime := map[string]string{"AWS_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
+		_, err := awsenv.Lambda(func(k string) string {
+			if v, ok := runtime[k]; ok {
+				return v
+			}
+			return getenv(k)
+		})
+		return err
+	},
 	"github.com/parcours/parcours/internal/ingest": func(getenv func(string) string) error {
 		c, err := ingest.ConfigFromEnv(func(k string) (string, bool) { v := getenv(k); return v, v != "" })
 		if err != nil {
