@@ -76,7 +76,7 @@ func (r *report) markdown(kept string) string {
 	if r.E2EErr != "" {
 		w("%s\n", r.E2EErr)
 	} else {
-		w("Signed Shopify `orders/create` webhooks, a new customer each, posted to `parcours dev`'s stack (`internal/devstack`, in process) over loopback HTTP: the API Gateway adapter, the ingest function, the embedded DynamoDB; the stream, the router and the journeys' engine run behind it. The client and the stack share the machine's 2 cores, and the embedded emulator (minidyn) copies the whole table in every transaction while the table grows with every webhook of the run (a new customer each): these rates measure the emulator on a loaded machine more than parcours; the handler's own cost is the ingest table above.\n\n")
+		w("Signed Shopify `orders/create` webhooks, a new customer each, posted to `parcours dev`'s stack (`internal/devstack`, in process) over loopback HTTP: the API Gateway adapter, the ingest function, the embedded DynamoDB; the stream, the router and the journeys' engine run behind it. The client and the stack share the machine's 2 cores. The embedded DynamoDB is minidyn behind the dev stack's transaction front (`internal/ddbtx`, transactions in time proportional to their items instead of minidyn's copy of the table) and 16 shards, each with minidyn's one lock: these rates measure the whole local product on a small machine, not what DynamoDB and Lambda would do; the handler's own cost is the ingest table above.\n\n")
 		w("| concurrency | webhooks | webhooks/s | p50 | p99 |\n|---|---|---|---|---|\n")
 		for _, e := range r.E2E {
 			w("| %d | %d | %.0f | %s | %s |\n", e.Concurrency, e.Webhooks, e.PerSecond, e.P50.Round(10*time.Microsecond), e.P99.Round(10*time.Microsecond))
