@@ -308,7 +308,18 @@ func (c *conv) str(p field, s string) string {
 	return s
 }
 
-func (c *conv) id(p field, id jsonID) string { return c.str(p, string(id)) }
+// id keeps a platform id, rejecting one over MaxIDBytes: ids are parts of
+// item keys.
+func (c *conv) id(p field, id jsonID) string { return c.short(p, string(id), MaxIDBytes) }
+
+// short keeps a string of at most max bytes.
+func (c *conv) short(p field, s string, max int) string {
+	if len(s) > max {
+		c.fail(p, fmt.Sprintf("longer than %d bytes", max))
+		return ""
+	}
+	return s
+}
 
 func (c *conv) required(p field, v string) string {
 	if v == "" {
@@ -323,7 +334,10 @@ func (c *conv) email(p field, s string) string {
 	if s == "" {
 		return ""
 	}
-	s = c.str(p, s)
+	s = c.short(p, s, MaxEmailBytes)
+	if s == "" {
+		return ""
+	}
 	at := strings.IndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 || strings.IndexByte(s[at+1:], '@') >= 0 || strings.ContainsAny(s, " \t\r\n<>,;") {
 		c.fail(p, "not an email address")

@@ -76,6 +76,9 @@ type Customer struct {
 	Phone     string   `json:"phone,omitempty"`
 	Timezone  string   `json:"timezone,omitempty"` // IANA name
 	Tags      []string `json:"tags,omitempty"`
+	// TagsOmitted counts the tags dropped by the size budget (longer than
+	// MaxTagChars, or past MaxTagsBytes).
+	TagsOmitted int `json:"tags_omitted,omitempty"`
 }
 
 // Consent states.
@@ -123,8 +126,11 @@ type Checkout struct {
 	Subtotal    string     `json:"subtotal,omitempty"`
 	Total       string     `json:"total,omitempty"`
 	LineItems   []LineItem `json:"line_items,omitempty"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// LineItemsOmitted counts the line items dropped by the size budget
+	// (MaxLineItemsBytes): a template can say "and 3 more".
+	LineItemsOmitted int        `json:"line_items_omitted,omitempty"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	CompletedAt      *time.Time `json:"completed_at,omitempty"`
 }
 
 // Order statuses as tracked on the order item.
@@ -139,17 +145,19 @@ const (
 
 // Order is an order and what happened to it.
 type Order struct {
-	ID          string     `json:"id"`
-	Number      string     `json:"number,omitempty"`
-	CheckoutID  string     `json:"checkout_id,omitempty"`
-	Currency    string     `json:"currency,omitempty"`
-	Total       string     `json:"total,omitempty"`
-	Status      string     `json:"status,omitempty"`
-	LineItems   []LineItem `json:"line_items,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
-	Refunded    string     `json:"refunded,omitempty"` // amount refunded by this event
+	ID         string     `json:"id"`
+	Number     string     `json:"number,omitempty"`
+	CheckoutID string     `json:"checkout_id,omitempty"`
+	Currency   string     `json:"currency,omitempty"`
+	Total      string     `json:"total,omitempty"`
+	Status     string     `json:"status,omitempty"`
+	LineItems  []LineItem `json:"line_items,omitempty"`
+	// LineItemsOmitted counts the line items dropped by the size budget.
+	LineItemsOmitted int        `json:"line_items_omitted,omitempty"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	CancelledAt      *time.Time `json:"cancelled_at,omitempty"`
+	Refunded         string     `json:"refunded,omitempty"` // amount refunded by this event
 }
 
 // Product is a product a shopper looked at.

@@ -168,7 +168,7 @@ func (s *Shopify) Decode(r Request) ([]Event, error) {
 	if ev.OccurredAt.IsZero() {
 		return nil, &InputError{Field: "updated_at", Reason: "required"}
 	}
-	return append([]Event{ev}, extra...), nil
+	return fit(append([]Event{ev}, extra...))
 }
 
 func (s *Shopify) checkout(c *conv, d *shopifyDoc, ev *Event) {

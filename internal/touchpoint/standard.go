@@ -151,7 +151,7 @@ func (s *Standard) Decode(r Request) ([]Event, error) {
 	ev := Event{
 		ID:     "standard:" + id,
 		Source: "standard",
-		Shop:   c.str(f("shop"), d.Shop),
+		Shop:   c.short(f("shop"), d.Shop, MaxIDBytes),
 		Type:   Type(d.Type),
 	}
 	if d.Type == "" {
@@ -248,7 +248,7 @@ func (s *Standard) Decode(r Request) ([]Event, error) {
 	if err := requireFor(&ev); err != nil {
 		return nil, err
 	}
-	return []Event{ev}, nil
+	return fit([]Event{ev})
 }
 
 // requireFor checks that the part a type is about is there.

@@ -165,7 +165,7 @@ func (w *WooCommerce) Decode(r Request) ([]Event, error) {
 	if ev.Order != nil {
 		ev.ID += ":" + status
 	}
-	return []Event{ev}, nil
+	return fit([]Event{ev})
 }
 
 func (w *WooCommerce) order(c *conv, d *wooDoc, ev *Event, created, modified time.Time) {
