@@ -1,9 +1,13 @@
 // Package mail renders journey emails from their templates: the template
 // data and functions (TemplateData, Funcs) that both the send function and
-// the journey compiler's template checks use, and the Renderer. Only the send
-// function links it: html/template and text/template make the Go linker
-// keep every exported method reachable through an interface, which costs a
-// Lambda megabytes.
+// the journey compiler's template checks use, the parser and executor
+// (ParseText, ParseHTML, Template), and the Renderer. Templates use Go
+// template syntax and HTML parts html/template's contextual escaping, but
+// neither text/template nor html/template is linked: text/template calls
+// methods by name (reflect's MethodByName), which makes the Go linker keep
+// every exported method of every type converted to an interface, megabytes
+// in a Lambda (docs/benchmarks.md). exec.go and escape.go follow the
+// standard packages; the differential tests hold them to the same output.
 package mail
 
 import (
@@ -39,9 +43,9 @@ type Renderer struct {
 	FS fs.FS
 }
 
-// Render renders a send step: the subject and the text part with
-// text/template, the HTML part with html/template (contextual escaping).
-// A missing field is an error, never "<no value>".
+// Render renders a send step: the subject and the text part as
+// text/template would, the HTML part as html/template would (contextual
+// escaping). A missing field is an error, never "<no value>".
 func (r Renderer) Render(journeyName, tmpl, subject string, d TemplateData) (Rendered, error) {
 	var out Rendered
 	var b bytes.Buffer

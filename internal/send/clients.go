@@ -9,15 +9,16 @@ import (
 	"github.com/parcours/parcours/internal/profile"
 )
 
-// The send function links html/template, and text/template looks methods up
-// by name at run time (reflect's MethodByName). The Go linker then keeps
-// every exported method of every type that is ever converted to an
-// interface. Handing the Handler a *dynamodb.Client or a *sesv2.Client would
-// keep every operation of both APIs (with their serializers: over 3 MB of
-// the bootstrap). DynamoDBCalls, SESCalls and ProfilesFunc hold method
-// values instead, so the clients' types never reach an interface and only
-// the operations called are linked. main builds them with NewDynamoDBCalls,
-// NewSESCalls and ProfilesFunc(store.GetView).
+// If anything in the send function calls a method by name at run time
+// (reflect's MethodByName, as text/template does; internal/mail no longer
+// links it), the Go linker keeps every exported method of every type that
+// is ever converted to an interface. Handing the Handler a *dynamodb.Client
+// or a *sesv2.Client would then keep every operation of both APIs (with
+// their serializers: over 3 MB of the bootstrap). DynamoDBCalls, SESCalls
+// and ProfilesFunc hold method values instead, so the clients' types never
+// reach an interface and only the operations called are linked, whatever
+// links MethodByName. main builds them with NewDynamoDBCalls, NewSESCalls
+// and ProfilesFunc(store.GetView).
 
 // DynamoDBCalls is a *dynamodb.Client reduced to the operations the send
 // function makes: the gate's (DynamoDB) and the profile store's
