@@ -86,6 +86,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/journey
 	$(GO) test -run '^$$' -fuzz '^FuzzPath$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
 	$(GO) test -run '^$$' -fuzz '^FuzzIntrinsic$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
+	$(GO) test -run '^$$' -fuzz '^FuzzHTMLMatchesHTMLTemplate$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/mail
 
 ## deploy: sam build + sam deploy (the first time: sam deploy --guided; docs/deploy.md)
 ## (make deploy ENV=prod uses samconfig.toml's [prod] section)
