@@ -455,7 +455,11 @@ func tText(c context, s []byte) (context, int) {
 			if end {
 				e = elementNone
 			} else if e == elementScript || e == elementStyle {
-				return context{state: stateError, err: fmt.Errorf("<%s> elements are %v (put styles in style attributes)", s[i:j], errUnsupported)}, i - 1
+				hint := "email clients drop scripts"
+				if e == elementStyle {
+					hint = "put styles in style attributes"
+				}
+				return context{state: stateError, err: fmt.Errorf("<%s> elements are %v (%s)", s[i:j], errUnsupported, hint)}, i - 1
 			}
 			return context{state: stateTag, element: e}, j
 		}

@@ -33,7 +33,7 @@ func TestParseRejects(t *testing.T) {
 		{"template call", `{{template "x"}}`, false, `template: t:1:11: {{template "x"}} is not supported in email templates`},
 		{"define", `{{define "x"}}a{{end}}b`, false, `template: t: {{define}} and {{block}} are not supported in email templates`},
 		{"break", `{{range .Checkout.LineItems}}{{break}}{{end}}`, false, `template: t:1:31: {{break}} is not supported in email templates`},
-		{"script element", "<p>\n<script>alert(1)</script>", true, `template: t:2:0: <script> elements are not supported in email templates (put styles in style attributes)`},
+		{"script element", "<p>\n<script>alert(1)</script>", true, `template: t:2:0: <script> elements are not supported in email templates (email clients drop scripts)`},
 		{"style element", `<style>p{color:red}</style>`, true, `template: t:1:0: <style> elements are not supported in email templates (put styles in style attributes)`},
 		{"action in a style attribute", `<p style="color:{{.Data.color}}">`, true, `template: t:1:18: {{.Data.color}} inside a style, on*, srcset or <meta content> attribute is not supported in email templates`},
 		{"action in an event handler", `<a onclick="f('{{.Shop.Name}}')">`, true, `template: t:1:17: {{.Shop.Name}} inside a style, on*, srcset or <meta content> attribute is not supported in email templates`},
