@@ -317,3 +317,52 @@ func FuzzHTMLMatchesHTMLTemplate(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRender parses and executes the abandoned-cart reminder's HTML
+// and text parts, as Render does for each send: this package against
+// html/template and text/template.
+func BenchmarkRender(b *testing.B) {
+	st := shippedSteps(b)[0]
+	html, err := fs.ReadFile(journeys.FS, path.Join(st.journey, st.s.Template+".html"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	txt, err := fs.ReadFile(journeys.FS, path.Join(st.journey, st.s.Template+".txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := journey.SampleData(st.j, st.s)
+	var buf bytes.Buffer
+	b.Run("mail", func(b *testing.B) {
+		for b.Loop() {
+			buf.Reset()
+			ht, err := mail.ParseHTML("h", string(html))
+			if err == nil {
+				err = ht.Execute(&buf, data)
+			}
+			tt, err2 := mail.ParseText("t", string(txt))
+			if err == nil && err2 == nil {
+				err = tt.Execute(&buf, data)
+			}
+			if err != nil || err2 != nil {
+				b.Fatal(err, err2)
+			}
+		}
+	})
+	b.Run("std", func(b *testing.B) {
+		for b.Loop() {
+			buf.Reset()
+			ht, err := stdHTML("h", string(html))
+			if err == nil {
+				err = ht.Execute(&buf, data)
+			}
+			tt, err2 := stdText("t", string(txt))
+			if err == nil && err2 == nil {
+				err = tt.Execute(&buf, data)
+			}
+			if err != nil || err2 != nil {
+				b.Fatal(err, err2)
+			}
+		}
+	})
+}
