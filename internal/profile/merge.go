@@ -124,7 +124,7 @@ func (pol Policy) Merge(p Profile, o *Order, ev touchpoint.Event) (Profile, *Ord
 			tags := normalizeTags(c.Tags)
 			cur := strings.Join(v.Tags, ",")
 			if t.newer("tags", strings.Join(tags, ","), cur, at) {
-				v.Tags = tags
+				v.Tags, v.TagsOmitted = tags, c.TagsOmitted
 			}
 		}
 	}
@@ -162,6 +162,7 @@ func (pol Policy) Merge(p Profile, o *Order, ev touchpoint.Event) (Profile, *Ord
 				t.ReviewedOrders = map[string]time.Time{}
 			}
 			t.ReviewedOrders[ev.Review.OrderID] = at
+			pruneNewest(t.ReviewedOrders)
 		}
 	}
 	// A review touches its order only when the order item exists; an order
@@ -171,10 +172,8 @@ func (pol Policy) Merge(p Profile, o *Order, ev touchpoint.Event) (Profile, *Ord
 		if r, ok := t.ReviewedOrders[id]; ok {
 			o.View.ReviewedAt = minTime(o.View.ReviewedAt, r)
 		}
-		next := o.contribution()
 		t.apply(o.Counted, -1)
-		t.apply(next, +1)
-		o.Counted = next
+		o.Counted = t.apply(o.contribution(), +1)
 		if !o.View.CreatedAt.IsZero() {
 			v.FirstOrderAt = minTime(v.FirstOrderAt, o.View.CreatedAt)
 			v.LastOrderAt = maxTime(v.LastOrderAt, o.View.CreatedAt)
@@ -189,6 +188,7 @@ func (pol Policy) Merge(p Profile, o *Order, ev touchpoint.Event) (Profile, *Ord
 					t.CompletedCheckouts = map[string]time.Time{}
 				}
 				t.CompletedCheckouts[ev.Order.CheckoutID] = done
+				pruneNewest(t.CompletedCheckouts)
 			}
 		}
 	} else {
@@ -255,19 +255,10 @@ func (pol Policy) Derive(p *Profile) {
 		in, lost := v.LastOrderAt.Add(pol.InactiveAfter), v.LastOrderAt.Add(pol.LostAfter)
 		v.InactiveAt, v.LostAt = &in, &lost
 	}
-	v.Categories = nil
-	for c, n := range t.Categories {
-		if n > 0 {
-			v.Categories = append(v.Categories, c)
-		}
+	v.Categories = mostBought(t.Categories)
+	if len(v.Categories) > MaxViewCategories {
+		v.Categories = v.Categories[:MaxViewCategories]
 	}
-	sort.Slice(v.Categories, func(i, j int) bool {
-		a, b := v.Categories[i], v.Categories[j]
-		if t.Categories[a] != t.Categories[b] {
-			return t.Categories[a] > t.Categories[b]
-		}
-		return a < b
-	})
 	v.FavouriteCategory = ""
 	if len(v.Categories) > 0 {
 		v.FavouriteCategory = v.Categories[0]
@@ -411,15 +402,20 @@ func (o *Order) contribution() Contribution {
 	total, _ := ParseAmount(ov.Total)
 	net := max(total-o.Refunded, 0)
 	cur := ov.Currency
-	if cur == "" {
-		cur = "XXX" // ISO 4217: no currency
+	if !isCurrencyCode(cur) {
+		cur = "XXX" // ISO 4217: no currency (none given, or not a code: the totals' keys stay bounded)
 	}
 	return Contribution{Count: 1, Currency: cur, Amount: net, Categories: maps.Clone(o.Categories)}
 }
 
-func (t *Totals) apply(c Contribution, sign int64) {
+// apply adds (sign +1) or removes (-1) an order's contribution and
+// returns what it added: a category the totals have no room for
+// (MaxTrackedCategories, MaxCategoriesBytes) is left out of the totals
+// and of the returned contribution, so removing it later subtracts
+// exactly what was added.
+func (t *Totals) apply(c Contribution, sign int64) Contribution {
 	if c.Count == 0 && c.Amount == 0 && len(c.Categories) == 0 {
-		return
+		return c
 	}
 	if t.Orders == nil {
 		t.Orders = map[string]CurrencyTotal{}
@@ -432,15 +428,45 @@ func (t *Totals) apply(c Contribution, sign int64) {
 	} else {
 		t.Orders[c.Currency] = ct
 	}
-	for cat, n := range c.Categories {
-		if t.Categories == nil {
-			t.Categories = map[string]int64{}
+	if len(c.Categories) == 0 {
+		return c
+	}
+	if t.Categories == nil {
+		t.Categories = map[string]int64{}
+	}
+	// New categories are taken in a fixed order (sorted), so which ones
+	// fit does not depend on map iteration.
+	var applied map[string]int64
+	room := MaxCategoriesBytes - keysSize(t.Categories)
+	for _, cat := range slices.Sorted(maps.Keys(c.Categories)) {
+		n := c.Categories[cat]
+		if _, ok := t.Categories[cat]; !ok {
+			size := touchpoint.StringSize(cat) + 1
+			if sign < 0 || len(t.Categories) >= MaxTrackedCategories || size > room {
+				continue
+			}
+			room -= size
 		}
 		t.Categories[cat] += sign * n
 		if t.Categories[cat] == 0 {
 			delete(t.Categories, cat)
 		}
+		if applied == nil {
+			applied = map[string]int64{}
+		}
+		applied[cat] = n
 	}
+	c.Categories = applied
+	return c
+}
+
+// keysSize bounds the encoded size of a map's keys.
+func keysSize[V any](m map[string]V) int {
+	n := 0
+	for k := range m {
+		n += touchpoint.StringSize(k) + 1
+	}
+	return n
 }
 
 func newerAt(cur, t time.Time) bool { return cur.IsZero() || t.After(cur) }
@@ -454,11 +480,15 @@ func catKey(m map[string]int64) string {
 	return b.String()
 }
 
+// lineCategories counts units per category in an order's lines: at most
+// MaxOrderCategories categories (the most units first, then by name) of
+// at most MaxCategoryBytes each (Shopify's product_type is at most 255
+// characters; a longer one is not counted).
 func lineCategories(lines []touchpoint.LineItem) map[string]int64 {
 	out := map[string]int64{}
 	for _, l := range lines {
 		c := strings.TrimSpace(l.Category)
-		if c == "" {
+		if c == "" || len(c) > MaxCategoryBytes {
 			continue
 		}
 		out[c] += max(l.Quantity, 1)
@@ -466,6 +496,30 @@ func lineCategories(lines []touchpoint.LineItem) map[string]int64 {
 	if len(out) == 0 {
 		return nil
 	}
+	if len(out) > MaxOrderCategories {
+		for _, c := range mostBought(out)[MaxOrderCategories:] {
+			delete(out, c)
+		}
+	}
+	return out
+}
+
+// mostBought lists the categories with units, most units first, then by
+// name.
+func mostBought(m map[string]int64) []string {
+	var out []string
+	for c, n := range m {
+		if n > 0 {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if m[a] != m[b] {
+			return m[a] > m[b]
+		}
+		return a < b
+	})
 	return out
 }
 
@@ -534,9 +588,34 @@ func newerConsent(cur, in *touchpoint.Consent) *touchpoint.Consent {
 	return cur
 }
 
+// pruneNewest keeps the MaxRecentIDs newest entries of an id → time map
+// (ties: the greater id) within MaxRecentIDsBytes of keys. The maps it
+// bounds (completed checkouts, reviewed orders) only matter for events
+// arriving a little out of order, so the newest are the ones needed.
+func pruneNewest(m map[string]time.Time) {
+	if len(m) <= MaxRecentIDs && keysSize(m) <= MaxRecentIDsBytes {
+		return
+	}
+	ids := slices.Collect(maps.Keys(m))
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := m[ids[i]], m[ids[j]]
+		if !a.Equal(b) {
+			return a.After(b)
+		}
+		return ids[i] > ids[j]
+	})
+	size := 0
+	for i, id := range ids {
+		size += touchpoint.StringSize(id) + 1
+		if i >= MaxRecentIDs || size > MaxRecentIDsBytes {
+			delete(m, id)
+		}
+	}
+}
+
 func newerCheckout(cur, in *touchpoint.Checkout, at time.Time) *touchpoint.Checkout {
 	c := *in
-	c.LineItems = slices.Clone(in.LineItems)
+	c.LineItems, c.LineItemsOmitted = touchpoint.FitLineItems(slices.Clone(in.LineItems), in.LineItemsOmitted, MaxViewLineItemsBytes)
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = at
 	}
@@ -590,4 +669,8 @@ func (p Profile) clone() Profile {
 	p.Totals.CompletedCheckouts = maps.Clone(p.Totals.CompletedCheckouts)
 	p.Totals.ReviewedOrders = maps.Clone(p.Totals.ReviewedOrders)
 	return p
+}
+
+func isCurrencyCode(s string) bool {
+	return len(s) == 3 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z' && 'A' <= s[2] && s[2] <= 'Z'
 }

@@ -351,9 +351,9 @@ func (s *Store) eventPut(w write, now time.Time) types.TransactWriteItem {
 }
 
 func (s *Store) profilePut(p Profile, prevVersion int64) (types.TransactWriteItem, error) {
-	view, err := json.Marshal(p.View)
+	_, view, err := ShrinkView(p.View)
 	if err != nil {
-		return types.TransactWriteItem{}, fmt.Errorf("encode profile view: %w", err)
+		return types.TransactWriteItem{}, err
 	}
 	totals, err := json.Marshal(p.Totals)
 	if err != nil {

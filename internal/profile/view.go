@@ -3,8 +3,11 @@
 package profile
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parcours/parcours/internal/touchpoint"
 )
@@ -57,6 +60,9 @@ type View struct {
 	Subscribed bool         `json:"subscribed"`
 	Suppressed *Suppression `json:"suppressed,omitempty"`
 	Tags       []string     `json:"tags,omitempty"`
+	// TagsOmitted counts the tags the size budgets dropped (the event's
+	// customer.tags_omitted, plus any the view's own budget dropped).
+	TagsOmitted int `json:"tags_omitted,omitempty"`
 	// Tag has one key per tag with value true, so a Choice rule can test
 	// membership with IsPresent on $.profile.tag.<name>.
 	Tag map[string]bool `json:"tag,omitempty"`
@@ -94,6 +100,114 @@ type View struct {
 	LastSeenAt        *time.Time           `json:"last_seen_at,omitempty"`
 	CreatedAt         time.Time            `json:"created_at"`
 	UpdatedAt         time.Time            `json:"updated_at"`
+}
+
+// Size budgets of the profile and order items (docs/events.md, Size
+// budgets). A DynamoDB item is at most 400 KB, and a journey's
+// dynamodb:getItem result (the whole profile item, view and totals
+// escaped once more inside it) and its state (the execution input with
+// the trigger event, plus the view) are at most 256 KiB each. With the
+// event at most touchpoint.MaxEventBytes, these keep every one under its
+// limit with margin, however many events and orders a customer has.
+const (
+	// MaxViewBytes bounds the encoded view. Within the budgets below a
+	// real view stays far under it; past it (names, URLs and tags of
+	// thousands of escaped characters) ShrinkView drops the least needed
+	// parts, in a fixed order.
+	MaxViewBytes = 64 << 10
+	// MaxViewLineItemsBytes bounds the line items the view keeps of the
+	// last checkout (templates show the first few, from the trigger);
+	// the rest are counted in last_checkout.line_items_omitted.
+	MaxViewLineItemsBytes = 16 << 10
+	// MaxCategoryBytes: a longer product category is not counted
+	// (Shopify's product_type is at most 255 characters).
+	MaxCategoryBytes = 255
+	// MaxOrderCategories bounds the categories one order counts (the most
+	// units first).
+	MaxOrderCategories = 25
+	// MaxTrackedCategories and MaxCategoriesBytes bound the categories the
+	// profile's totals count; a category first seen when they are full is
+	// not counted (each order records what it added, so the sums stay
+	// exact for the categories kept).
+	MaxTrackedCategories = 100
+	MaxCategoriesBytes   = 8 << 10
+	// MaxViewCategories bounds the view's categories list (most bought
+	// first).
+	MaxViewCategories = 50
+	// MaxRecentIDs and MaxRecentIDsBytes bound the totals' maps of
+	// completed checkouts and reviewed orders: the newest are kept.
+	MaxRecentIDs      = 50
+	MaxRecentIDsBytes = 8 << 10
+)
+
+// ShrinkView returns v within MaxViewBytes (and its encoding), dropping
+// in this order only as much as needed: the last checkout's line items,
+// the last touch's landing and referring sites, the last checkout's
+// token and recovery URL, the tags (counted in tags_omitted), the last
+// touch, the last checkout, names beyond 255 bytes and a time zone
+// longer than any IANA name, categories beyond the first ten.
+func ShrinkView(v View) (View, []byte, error) {
+	steps := []func(*View){
+		func(v *View) {
+			if c := v.LastCheckout; c != nil && len(c.LineItems) > 0 {
+				cc := *c
+				cc.LineItems, cc.LineItemsOmitted = nil, c.LineItemsOmitted+len(c.LineItems)
+				v.LastCheckout = &cc
+			}
+		},
+		func(v *View) {
+			if t := v.LastTouch; t != nil {
+				tc := *t
+				tc.LandingSite, tc.ReferringSite = "", ""
+				v.LastTouch = &tc
+			}
+		},
+		func(v *View) {
+			if c := v.LastCheckout; c != nil {
+				cc := *c
+				cc.Token, cc.RecoveryURL = "", ""
+				v.LastCheckout = &cc
+			}
+		},
+		func(v *View) {
+			v.TagsOmitted += len(v.Tags)
+			v.Tags, v.Tag = nil, nil
+		},
+		func(v *View) { v.LastTouch = nil },
+		func(v *View) { v.LastCheckout = nil },
+		func(v *View) {
+			v.FirstName, v.LastName = cutUTF8(v.FirstName, 255), cutUTF8(v.LastName, 255)
+			if len(v.Timezone) > 64 {
+				v.Timezone = ""
+			}
+		},
+		func(v *View) {
+			if len(v.Categories) > 10 {
+				v.Categories = v.Categories[:10]
+			}
+		},
+	}
+	for i := 0; ; i++ {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return View{}, nil, fmt.Errorf("encode profile view: %w", err)
+		}
+		if len(b) <= MaxViewBytes || i == len(steps) {
+			return v, b, nil
+		}
+		steps[i](&v)
+	}
+}
+
+// cutUTF8 cuts s to at most n bytes, at a character boundary.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Suppression says the address must not be emailed, and why.
