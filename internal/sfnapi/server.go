@@ -134,7 +134,15 @@ type APIError struct {
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
-const maxInput = 256 * 1024
+// MaxInput is Step Functions' limit on an execution input (and on every
+// state's input and output): 262,144 bytes of UTF-8.
+const MaxInput = 256 * 1024
+
+// errInputTooLarge is what StartExecution answers for a larger input: a
+// ValidationException from the API's model constraints, checked before
+// the ARN, the name or the state machine.
+var errInputTooLarge = &APIError{"ValidationException",
+	"1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to 262144 bytes in UTF-8 encoding"}
 
 var (
 	// Names: 1–80 characters, no whitespace, brackets, wildcards, special
@@ -162,6 +170,9 @@ func executionARN(arn, name string) string {
 // as a running execution returns that execution; the same name with another
 // input, or of a closed execution, is ExecutionAlreadyExists.
 func (s *Server) StartExecution(stateMachineARN, name, input string) (Execution, error) {
+	if len(input) > MaxInput {
+		return Execution{}, errInputTooLarge
+	}
 	if input == "" {
 		input = "{}"
 	}
@@ -170,9 +181,6 @@ func (s *Server) StartExecution(stateMachineARN, name, input string) (Execution,
 	}
 	if !validName.MatchString(name) {
 		return Execution{}, &APIError{"InvalidName", "Invalid Name: '" + name + "'"}
-	}
-	if len(input) > maxInput {
-		return Execution{}, &APIError{"InvalidExecutionInput", "Input exceeds the 256 KiB limit"}
 	}
 	var v any
 	if err := json.Unmarshal([]byte(input), &v); err != nil {
@@ -336,5 +344,9 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.swf.service.v2.model#" + ae.Code, "message": ae.Message})
+	ns := "com.amazonaws.swf.service.v2.model#"
+	if ae.Code == "ValidationException" {
+		ns = "com.amazon.coral.validate#" // model constraints, as AWS names them
+	}
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": ns + ae.Code, "message": ae.Message})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,50 @@ func TestRunnerAndStop(t *testing.T) {
 	var dne *types.ExecutionDoesNotExist
 	if !errors.As(err, &dne) {
 		t.Errorf("describe missing: %v", err)
+	}
+}
+
+// TestStartExecutionInputLimit: an input over 262,144 bytes of UTF-8 is
+// refused with AWS's ValidationException (its exact message), before the
+// state machine is looked up; an input of exactly 262,144 bytes (counted
+// in bytes, not characters) starts.
+func TestStartExecutionInputLimit(t *testing.T) {
+	const msg = "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have size less than or equal to 262144 bytes in UTF-8 encoding"
+	// A JSON string of n bytes: quotes plus (n-2) bytes of "é" and "a".
+	input := func(n int) string {
+		body := strings.Repeat("é", (n-2)/2) + strings.Repeat("a", (n-2)%2)
+		return `"` + body + `"`
+	}
+	tests := []struct {
+		name, arn, input string
+		ok               bool
+	}{
+		{"at the limit", alias, input(sfnapi.MaxInput), true},
+		{"one byte over", alias, input(sfnapi.MaxInput + 1), false},
+		{"over, unknown machine", "arn:aws:states:eu-west-1:123456789012:stateMachine:other", input(sfnapi.MaxInput + 1), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if len(tt.input) != sfnapi.MaxInput && len(tt.input) != sfnapi.MaxInput+1 {
+				t.Fatalf("input is %d bytes", len(tt.input))
+			}
+			s, c := setup(t)
+			_, err := c.StartExecution(context.Background(), &sfn.StartExecutionInput{
+				StateMachineArn: aws.String(tt.arn), Name: aws.String("big"), Input: aws.String(tt.input),
+			})
+			if tt.ok {
+				if err != nil || len(s.Executions()) != 1 || s.Executions()[0].Input != tt.input {
+					t.Fatalf("err = %v, %d executions", err, len(s.Executions()))
+				}
+				return
+			}
+			var ve *types.ValidationException
+			if !errors.As(err, &ve) || ve.ErrorMessage() != msg {
+				t.Fatalf("err = %v, want ValidationException %q", err, msg)
+			}
+			if n := len(s.Executions()); n != 0 {
+				t.Errorf("%d executions after a rejected start", n)
+			}
+		})
 	}
 }
