@@ -221,6 +221,8 @@ var corpus = []string{
 	`{{if .Profile}}yes{{end}}{{if .Data}}data{{end}}{{if .Order}}order{{end}}`,
 	`<a href="{{.Shop.URL}}"title="{{.Shop.Name}}">x</a><br/><input value="{{.Shop.Name}}" disabled>`,
 	`<a href="https://x.example/?{{if .Order}}o={{.Order.Number}}{{end}}">x</a>`,
+	`{{.Data.nil}}|{{.Data.n}}|{{.Order}}|{{.Product}}|{{with .Data.nil}}x{{else}}y{{end}}`,
+	strings.Repeat("{{range .Checkout.LineItems}}{{.Title}}", 8) + strings.Repeat("{{end}}", 8),
 }
 
 // TestCorpusMatchesStandardEngines: each corpus template, as HTML and as

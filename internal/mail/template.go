@@ -164,11 +164,15 @@ func parseTemplate(name, src string) (*Template, error) {
 	if t.tree == nil {
 		t.tree = &parse.Tree{Name: name, Root: &parse.ListNode{NodeType: parse.NodeList}}
 	}
-	if err := t.checkNodes(t.tree.Root); err != nil {
+	if err := t.checkNodes(t.tree.Root, 0); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
+
+// maxRangeDepth bounds nested {{range}}s: escaping analyses a range body
+// twice (it may run again), so the work doubles with each level.
+const maxRangeDepth = 8
 
 // location is "name:line:col" of byte pos of the source, as
 // parse.Tree.ErrorContext writes it.
@@ -183,14 +187,14 @@ func (t *Template) location(pos int) string {
 	return fmt.Sprintf("%s:%d:%d", t.name, 1+strings.Count(text, "\n"), col)
 }
 
-func (t *Template) checkNodes(n parse.Node) error {
+func (t *Template) checkNodes(n parse.Node, ranges int) error {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return nil
 		}
 		for _, m := range n.Nodes {
-			if err := t.checkNodes(m); err != nil {
+			if err := t.checkNodes(m, ranges); err != nil {
 				return err
 			}
 		}
@@ -198,22 +202,26 @@ func (t *Template) checkNodes(n parse.Node) error {
 	case *parse.TextNode, *parse.ActionNode:
 		return nil
 	case *parse.IfNode:
-		return t.checkBranch(&n.BranchNode)
+		return t.checkBranch(&n.BranchNode, ranges)
 	case *parse.RangeNode:
-		return t.checkBranch(&n.BranchNode)
+		if ranges == maxRangeDepth {
+			loc, _ := t.tree.ErrorContext(n)
+			return fmt.Errorf("template: %s: more than %d nested {{range}}s", loc, maxRangeDepth)
+		}
+		return t.checkBranch(&n.BranchNode, ranges+1)
 	case *parse.WithNode:
-		return t.checkBranch(&n.BranchNode)
+		return t.checkBranch(&n.BranchNode, ranges)
 	}
 	loc, _ := t.tree.ErrorContext(n)
 	return fmt.Errorf("template: %s: %s is %v", loc, n, errUnsupported)
 }
 
-func (t *Template) checkBranch(b *parse.BranchNode) error {
-	if err := t.checkNodes(b.List); err != nil {
+func (t *Template) checkBranch(b *parse.BranchNode, ranges int) error {
+	if err := t.checkNodes(b.List, ranges); err != nil {
 		return err
 	}
 	if b.ElseList != nil {
-		return t.checkNodes(b.ElseList)
+		return t.checkNodes(b.ElseList, ranges)
 	}
 	return nil
 }

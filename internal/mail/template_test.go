@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,7 @@ func TestParseRejects(t *testing.T) {
 		{"ambiguous URL", `<a href="{{if .Order}}/o?x={{else}}/p{{end}}{{.Shop.Name}}">`, true, `template: t:1:46: {{.Shop.Name}} appears in an ambiguous context within a URL`},
 		{"branches end apart", `{{if .Order}}<a href="x">{{else}}<a href="{{end}}">`, true, `template: t:1:5: {{if}} branches end in different contexts: text, URL attribute value`},
 		{"ends in a tag", `<p title="x`, true, `template: t: ends in a non-text context: attribute value`},
+		{"nine nested ranges", strings.Repeat("{{range .Checkout.LineItems}}", 9) + strings.Repeat("{{end}}", 9), true, `template: t:1:240: more than 8 nested {{range}}s`},
 		{"quote in attribute name", `<a b"c="d">`, true, `template: t:1:2: "\"" in attribute name: " b\"c=\"d\">"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
