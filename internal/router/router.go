@@ -200,6 +200,15 @@ func (h *Handler) start(ctx context.Context, mj contract.ManifestJourney, email 
 	if err != nil {
 		return &poisonError{fmt.Sprintf("encode execution input: %v", err)}
 	}
+	if len(body) > MaxExecutionInput {
+		// Step Functions would refuse it on every retry (ValidationException):
+		// the decoders' size budgets (touchpoint.Fit) keep every event they
+		// produce far below this, so only an event stored by other means
+		// gets here. Not started, and said loudly.
+		log.ErrorContext(ctx, "router: execution input over the Step Functions limit, journey not started", "bytes", len(body))
+		h.count("JourneysNotStarted", mj.Journey, "input_too_large")
+		return nil
+	}
 	out, err := h.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(arn), Name: aws.String(name), Input: aws.String(string(body)),
 	})
@@ -215,6 +224,10 @@ func (h *Handler) start(ctx context.Context, mj contract.ManifestJourney, email 
 	h.count("JourneysStarted", mj.Journey, "")
 	return nil
 }
+
+// MaxExecutionInput is Step Functions' limit on an execution input:
+// 262,144 bytes of UTF-8.
+const MaxExecutionInput = 256 * 1024
 
 // ExecutionTTL is how long an execution item lives: longer than a
 // STANDARD execution can run (one year).

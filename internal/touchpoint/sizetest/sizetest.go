@@ -21,15 +21,16 @@ func At(i int) time.Time {
 	return time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
 }
 
-// lines is 500 line items (touchpoint.MaxLineItems) of four 4096-byte
-// strings each, with categories named by cat.
+// lines is 500 line items (touchpoint.MaxLineItems) of about 1 KiB of
+// JSON each, so the kept ones fill the line budget, with categories
+// named by cat.
 func lines(cat func(i int) string) []touchpoint.LineItem {
 	out := make([]touchpoint.LineItem, touchpoint.MaxLineItems)
 	for i := range out {
 		out[i] = touchpoint.LineItem{
 			ProductID: fmt.Sprintf("%d", 1000+i), VariantID: fmt.Sprintf("%d", 2000+i),
-			SKU: Lt(touchpoint.MaxString), Title: Lt(touchpoint.MaxString), VariantName: Lt(touchpoint.MaxString),
-			Quantity: 1, Price: "1.50", ImageURL: Lt(touchpoint.MaxString), Category: cat(i),
+			SKU: Lt(16), Title: Lt(64), VariantName: Lt(16),
+			Quantity: 1, Price: "1.50", ImageURL: Lt(48), Category: cat(i),
 		}
 	}
 	return out
@@ -108,7 +109,7 @@ func Checkout(email, checkoutID string, i int) touchpoint.Event {
 		Topic: "checkout_started", OccurredAt: At(i), Email: email,
 		Customer: &touchpoint.Customer{Timezone: "Europe/Paris", Tags: Tags()},
 		Checkout: &touchpoint.Checkout{ID: checkoutID, Currency: "EUR", Subtotal: "750.00", Total: "750.00",
-			LineItems: lines(func(int) string { return Lt(touchpoint.MaxString) }), UpdatedAt: At(i)},
+			LineItems: lines(func(int) string { return Lt(16) }), UpdatedAt: At(i)},
 	}
 	return largest(ev, func(ev *touchpoint.Event, s string) {
 		fillCustomer(ev, s)
