@@ -47,7 +47,7 @@ const (
 	// (tags and properties included): larger is 400. A real event is a few
 	// KiB; only strings of thousands of escaped characters in many fields
 	// reach it.
-	MaxEventBaseBytes = 48 << 10
+	MaxEventBaseBytes = 64 << 10
 	// MaxEventBytes bounds the encoded canonical event: the event item's
 	// "event" attribute and the execution input's "trigger".
 	MaxEventBytes = MaxEventBaseBytes + MaxLineItemsBytes

@@ -389,7 +389,7 @@ func TestBudgetRejections(t *testing.T) {
 		{"shopify email over 254 bytes", "shopify", shopifyHeaders("orders/create"), `{` + okOrder + `,"email":"` + longEmail + `"}`, "email: longer than 254 bytes"},
 		{"woocommerce customer id over 255 bytes", "woocommerce", wooHeaders("order.created"), `{"id":1,"customer_id":"` + strings.Repeat("1", 256) + `","date_created_gmt":"2025-11-18T20:40:58","date_modified_gmt":"2025-11-18T20:40:59"}`, "customer_id: longer than 255 bytes"},
 		{"properties over 16 KiB", "standard", standardHeaders(), std(`"email":"a@example.com","properties":` + bigProps), "properties: larger than 16384 bytes"},
-		{"event over 48 KiB without its lines", "standard", standardHeaders(), std(`"email":"a@example.com","customer":{"first_name":` + big + `,"last_name":` + big + `,"phone":` + big + `},"touch":{"channel":` + big + `,"landing_site":` + big + `,"referring_site":` + big + `}`), "event larger than 49152 bytes without its line items"},
+		{"event over 64 KiB without its lines", "standard", standardHeaders(), std(`"email":"a@example.com","customer":{"first_name":` + big + `,"last_name":` + big + `,"phone":` + big + `},"touch":{"channel":` + big + `,"landing_site":` + big + `,"referring_site":` + big + `}`), "event larger than 65536 bytes without its line items"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
