@@ -9,24 +9,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/parcours/parcours/internal/awsenv"
-	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/feedback"
-	"github.com/parcours/parcours/internal/profile"
 )
 
 func main() {
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		log.Fatalf("feedback: missing environment variable TABLE_NAME")
+	cfg, err := feedback.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		log.Fatalf("feedback: %v", err)
 	}
 	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("feedback: aws config: %v", err)
 	}
-	h := &feedback.Handler{Profiles: profile.NewStore(dynamodb.NewFromConfig(awsCfg), table),
-		Metrics: emf.New(os.Stdout, time.Now), Log: lambdacontext.NewLogger()}
+	h := feedback.FromConfig(cfg, awsCfg, time.Now, os.Stdout, lambdacontext.NewLogger())
 	lambda.Start(h.Handle)
 }

@@ -9,13 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/parcours/parcours/internal/awsenv"
-	"github.com/parcours/parcours/internal/emf"
-	"github.com/parcours/parcours/internal/mail"
-	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/send"
 	"github.com/parcours/parcours/journeys"
 )
@@ -29,10 +24,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("send: aws config: %v", err)
 	}
-	// Clients go in as method values, not interfaces: internal/send/clients.go says why (binary size).
-	db := send.NewDynamoDBCalls(dynamodb.NewFromConfig(awsCfg))
-	h := &send.Handler{DB: db, Profiles: send.ProfilesFunc(profile.NewStore(db, cfg.Table).GetView), SES: send.NewSESCalls(sesv2.NewFromConfig(awsCfg)),
-		Renderer: mail.Renderer{FS: journeys.FS}, Signer: cfg.Signer, Config: cfg,
-		Metrics: emf.New(os.Stdout, time.Now), Log: lambdacontext.NewLogger(), Now: time.Now}
+	h := send.FromConfig(cfg, awsCfg, journeys.FS, time.Now, os.Stdout, lambdacontext.NewLogger())
 	lambda.Start(h.Handle)
 }

@@ -8,10 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/parcours/parcours/internal/awsenv"
-	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/unsubscribe"
 )
 
@@ -20,15 +18,13 @@ func main() {
 	if err != nil {
 		log.Fatalf("unsubscribe: %v", err)
 	}
-	signer, err := unsubscribe.NewSigner(cfg.Keys...)
-	if err != nil {
-		log.Fatalf("unsubscribe: %v", err)
-	}
 	awsCfg, err := awsenv.Lambda(os.Getenv)
 	if err != nil {
 		log.Fatalf("unsubscribe: aws config: %v", err)
 	}
-	h := &unsubscribe.Handler{Signer: signer, Profiles: profile.NewStore(dynamodb.NewFromConfig(awsCfg), cfg.Table),
-		Shop: cfg.Shop, Log: lambdacontext.NewLogger(), Now: time.Now}
+	h, err := unsubscribe.FromConfig(cfg, awsCfg, time.Now, lambdacontext.NewLogger())
+	if err != nil {
+		log.Fatalf("unsubscribe: %v", err)
+	}
 	lambda.Start(h.Handle)
 }

@@ -10,13 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/ingest"
-	"github.com/parcours/parcours/internal/mail"
 	"github.com/parcours/parcours/internal/profile"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/send"
@@ -290,15 +288,9 @@ func buildSend(s *Stack, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &send.Handler{
-		// As functions/send/main.go wires them (see internal/send/clients.go).
-		DB: send.NewDynamoDBCalls(dynamodb.NewFromConfig(s.aws)), Profiles: send.ProfilesFunc(s.store(cfg.Table).GetView),
-		SES: send.NewSESCalls(sesv2.NewFromConfig(s.aws)),
-		// Templates are read from the working tree, so an edit shows in
-		// the next email without a restart.
-		Renderer: mail.Renderer{FS: os.DirFS(filepath.Join(s.dir, "journeys"))},
-		Signer:   cfg.Signer, Config: cfg, Metrics: emf.New(s.metrics, s.Now), Log: s.log.With("function", SendFunction), Now: s.Now,
-	}
+	// Templates are read from the working tree, so an edit shows in the
+	// next email without a restart.
+	h := send.FromConfig(cfg, s.aws, os.DirFS(filepath.Join(s.dir, "journeys")), s.Now, s.metrics, s.log.With("function", SendFunction))
 	return h.Handle, nil
 }
 
@@ -307,20 +299,17 @@ func buildUnsubscribe(s *Stack, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, err := unsubscribe.NewSigner(cfg.Keys...)
+	h, err := unsubscribe.FromConfig(cfg, s.aws, s.Now, s.log.With("function", UnsubscribeFunction))
 	if err != nil {
 		return nil, err
 	}
-	h := &unsubscribe.Handler{Signer: signer, Profiles: s.store(cfg.Table), Shop: cfg.Shop,
-		Log: s.log.With("function", UnsubscribeFunction), Now: s.Now}
 	return h.Handle, nil
 }
 
 func buildFeedback(s *Stack, getenv func(string) string) (any, error) {
-	table := getenv("TABLE_NAME")
-	if table == "" {
-		return nil, fmt.Errorf("environment variable TABLE_NAME is not set")
+	cfg, err := feedback.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
-	h := &feedback.Handler{Profiles: s.store(table), Metrics: emf.New(s.metrics, s.Now), Log: s.log.With("function", FeedbackFunction)}
-	return h.Handle, nil
+	return feedback.FromConfig(cfg, s.aws, s.Now, s.metrics, s.log.With("function", FeedbackFunction)).Handle, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/awsenv"
+	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/internal/send"
@@ -51,6 +52,10 @@ var configProbes = map[string]func(getenv func(string) string) error{
 			return err
 		}
 		_, err = router.ConfigFromEnv(getenv, m)
+		return err
+	},
+	"github.com/parcours/parcours/internal/feedback": func(getenv func(string) string) error {
+		_, err := feedback.ConfigFromEnv(getenv)
 		return err
 	},
 	"github.com/parcours/parcours/internal/send": func(getenv func(string) string) error {
