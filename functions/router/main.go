@@ -9,11 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/parcours/parcours/internal/awsenv"
-	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/router"
 	"github.com/parcours/parcours/statemachines"
 )
@@ -31,8 +28,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("router: aws config: %v", err)
 	}
-	h := &router.Handler{SFN: sfn.NewFromConfig(awsCfg), DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table,
-		Manifest: m, StateMachines: cfg.StateMachines, Metrics: emf.New(os.Stdout, time.Now),
-		Log: lambdacontext.NewLogger(), Now: time.Now}
+	h := router.FromConfig(cfg, m, awsCfg, time.Now, os.Stdout, lambdacontext.NewLogger())
 	lambda.Start(h.Handle)
 }

@@ -10,9 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/parcours/parcours/internal/emf"
 	"github.com/parcours/parcours/internal/feedback"
 	"github.com/parcours/parcours/internal/ingest"
 	"github.com/parcours/parcours/internal/profile"
@@ -252,10 +250,7 @@ func buildRouter(s *Stack, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &router.Handler{
-		SFN: sfn.NewFromConfig(s.aws), DB: dynamodb.NewFromConfig(s.aws), Table: cfg.Table, Manifest: m,
-		StateMachines: cfg.StateMachines, Metrics: emf.New(s.metrics, s.Now), Log: s.log.With("function", RouterFunction), Now: s.Now,
-	}
+	h := router.FromConfig(cfg, m, s.aws, s.Now, s.metrics, s.log.With("function", RouterFunction))
 	s.manifest = m
 	return h.Handle, nil
 }
