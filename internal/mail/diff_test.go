@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	texttemplate "text/template"
@@ -225,6 +226,84 @@ var corpus = []string{
 	strings.Repeat("{{range .Checkout.LineItems}}{{.Title}}", 8) + strings.Repeat("{{end}}", 8),
 }
 
+// builtinCorpus covers text/template's built-in functions: each result,
+// and each error text/template gives (one failing action per template).
+var builtinCorpus = []string{
+	// comparisons
+	`{{if eq .Profile.Frequency "vip"}}vip{{else if eq .Profile.Frequency "new" "repeat"}}new/repeat{{else}}other{{end}}`,
+	`{{eq .Profile.OrderCount 1}} {{ne .Step "x"}} {{lt .Profile.OrderCount 3}} {{le 1 1}} {{gt .Profile.AOV 80.0}} {{ge .Shop.Name "M"}} {{lt "a" "b"}} {{eq true true}} {{eq 1.5 1.5}}`,
+	`{{eq .Checkout .Order}} {{eq .Order nil}} {{ne .Data.nil .Data.n}} {{eq .Data.nil nil}} {{eq .Data.n 3.0 "3"}}`,
+	`{{lt .Profile.OrderCount 1.5}}`,
+	`{{eq .Data.n 3}}`,
+	`{{lt .Checkout.LineItems 1}}`,
+	`{{lt true false}}`,
+	`{{eq .Checkout.LineItems .Checkout.LineItems}}`,
+	`{{eq .Shop.Name}}`,
+	`{{eq .Shop .Shop}}`,
+	`{{ne .Checkout.LineItems nil}}`,
+	`{{"vip" | eq .Profile.Frequency}} {{gt (len .Checkout.LineItems) 1}}`,
+	// and, or, not: truthiness, short-circuit, the operand returned
+	`{{and .Profile.FirstName .Shop.Name}}|{{or .Profile.FirstName "friend"}}|{{and 0 .Nope}}|{{or 1 .Nope}}|{{and .Data.nil 1}}|{{or "" .Data.nil}}|{{or .Order .Checkout}}`,
+	`{{not .Order}} {{not ""}} {{not .Checkout.LineItems}} {{not 0}} {{if and .Checkout (gt (len .Checkout.LineItems) 1)}}many{{end}}{{if or .Order .Product}}o/p{{end}}`,
+	`{{.Profile.FirstName | or .Data.nil}}|{{.Profile.FirstName | and 1}}|{{.Nope | and 0}}`,
+	`{{and 1 .Nope}}`,
+	`{{not}}`,
+	`{{and}}`,
+	// len, index, slice
+	`{{len .Checkout.LineItems}} {{len .Profile.Email}} {{len .Data}} {{len .Profile.Tag}} {{.Checkout.LineItems | len}}`,
+	`{{len .Order}}`,
+	`{{len 3}}`,
+	`{{len .Data.nil}}`,
+	`{{index .Checkout.LineItems 0}} {{(index .Checkout.LineItems 1).Title}} {{index .Data "discount_code"}} {{index .Profile.Tag "vip"}} {{index .Shop.Name 0}} {{index .Profile.TotalSpent "EUR"}}`,
+	`{{index .Checkout.LineItems 5}}`,
+	`{{index .Checkout.LineItems -1}}`,
+	`{{index .Checkout.LineItems "a"}}`,
+	`{{index .Data 1}}`,
+	`{{index .Order 0}}`,
+	`{{index .Data.nil 0}}`,
+	`{{index .Shop 0}}`,
+	`{{index .Checkout.LineItems nil}}`,
+	`{{index .Checkout.LineItems 0 1}}`,
+	`{{slice .Shop.Name 1 3}}|{{slice .Shop.Name}}|{{slice .Shop.Name 2}}|{{range slice .Checkout.LineItems 1}}{{.Title}}{{end}}|{{len (slice .Checkout.LineItems 0 1 2)}}`,
+	`{{slice .Shop.Name 0 1 2}}`,
+	`{{slice .Shop.Name 3 1}}`,
+	`{{slice .Checkout.LineItems 0 2 1}}`,
+	`{{slice .Profile.OrderCount}}`,
+	`{{slice .Order 1}}`,
+	`{{slice .Data.nil 1}}`,
+	`{{slice .Shop.Name 1 2 3 4}}`,
+	// print, printf, println
+	`{{printf "%.2f" .Profile.AOV}} {{printf "%d items" (len .Checkout.LineItems)}} {{printf "%s/%v/%q" .Shop.Name .Data.n .Profile.FirstName}} {{.Profile.FirstName | printf "Hi %s!"}}`,
+	`{{print .Shop.Name 1 2 "x" .Data.nil}}|{{println .Shop.Name .Profile.OrderCount}}|{{print}}|{{printf "%d" .Shop.Name}}|{{printf "%v" .Checkout.LineItems}}|{{print .Order}}`,
+	`{{printf}}`,
+	`{{printf 1}}`,
+	// html, js, urlquery: in text, in attributes and in each part of a URL
+	`{{html .Shop.Name}} {{js .Shop.Name}} {{urlquery .Shop.Name}} {{.Shop.Name | html}} {{.Shop.Name | urlquery}} {{.Shop.Name | js}}`,
+	`{{html .Shop.Name .Data.nil 1}} {{urlquery .Profile.FirstName .Order}} {{js .Data.nil}} {{html .Data.nil}} {{html .Order}} {{urlquery .Data.nil}} [{{html}}{{urlquery}}{{js}}]`,
+	`<a title="{{html .Shop.Name}}" data-x='{{urlquery .Shop.Name}}' href="{{.Shop.URL | urlquery}}">x</a><a href="{{html .Shop.URL}}">y</a>`,
+	`<a href="/p/{{.Shop.Name | html}}/{{urlquery .Shop.Name .Data.nil}}?q={{.Shop.Name | urlquery}}&h={{html .Shop.Name .Data.nil}}#{{js .Shop.Name}}">x</a>`,
+	`<a href="{{html}}" title="{{urlquery}}">{{html}}</a><a href="{{urlquery .Data.nil}}">{{urlquery .Data.nil}}</a>`,
+	`<title>{{html .Shop.Name}} {{urlquery .Shop.Name}}</title><textarea>{{.Shop.Name | html}}</textarea>`,
+	`{{html .Shop.Name | printf "%s"}}`,
+	`{{urlquery .Shop.Name | html}}`,
+	`{{if html .Shop.Name}}{{$x := urlquery .Shop.Name}}{{$x}}{{end}}`,
+	// call: only func values can be called, and the data has none
+	`{{call .Shop.Name}}`,
+	`{{call .Data.nil}}`,
+	`{{.Shop.Name | call}}`,
+	// range over an integer
+	`{{range len .Checkout.LineItems}}[{{.}}]{{else}}none{{end}}{{range $i := 3}}{{$i}}{{end}}`,
+	`{{range $i, $v := 3}}{{end}}`,
+}
+
+// builtinHTMLRejects are the builtin corpus templates ParseHTML refuses, as
+// html/template refuses them (a predefined escaper before the end of an
+// action); every other one must parse, in both kinds of part.
+var builtinHTMLRejects = map[string]bool{
+	`{{html .Shop.Name | printf "%s"}}`: true,
+	`{{urlquery .Shop.Name | html}}`:    true,
+}
+
 // TestCorpusMatchesStandardEngines: each corpus template, as HTML and as
 // text, with sample data and hostile data: where html/template
 // (text/template) renders, ours renders the same bytes or rejects the
@@ -232,7 +311,7 @@ var corpus = []string{
 func TestCorpusMatchesStandardEngines(t *testing.T) {
 	sample := shippedSteps(t)[0]
 	rng := rand.New(rand.NewPCG(7, 7))
-	for i, src := range corpus {
+	for i, src := range slices.Concat(corpus, builtinCorpus) {
 		for _, html := range []bool{false, true} {
 			for d := range 20 {
 				data := journey.SampleData(sample.j, sample.s)
@@ -242,6 +321,9 @@ func TestCorpusMatchesStandardEngines(t *testing.T) {
 				}
 				std, ours, stdErr, oursErr := render(t, html, "c", src, data)
 				if oursErr != nil && isParseReject(t, html, src) {
+					if i >= len(corpus) && (!html || !builtinHTMLRejects[src]) {
+						t.Fatalf("builtin corpus %d (html %v): Parse refuses it: %v", i-len(corpus), html, oursErr)
+					}
 					continue // a template ours does not support: Parse said so
 				}
 				if (stdErr == nil) != (oursErr == nil) {
@@ -271,9 +353,10 @@ func isParseReject(t testing.TB, html bool, src string) bool {
 
 // FuzzHTMLMatchesHTMLTemplate: for any template both engines accept and any
 // value put in every string field, the HTML output is html/template's, byte
-// for byte (or both fail).
+// for byte (or both fail), and the text output is text/template's, byte
+// for byte, or the same error.
 func FuzzHTMLMatchesHTMLTemplate(f *testing.F) {
-	for _, src := range corpus {
+	for _, src := range slices.Concat(corpus, builtinCorpus) {
 		f.Add(src, hostile[3])
 	}
 	for _, st := range shippedSteps(f)[:3] {
@@ -288,6 +371,10 @@ func FuzzHTMLMatchesHTMLTemplate(f *testing.F) {
 	}
 	sample := shippedSteps(f)[0]
 	f.Fuzz(func(t *testing.T, src, value string) {
+		data := journey.SampleData(sample.j, sample.s)
+		data.Data = map[string]any{"discount_code": value, "n": 3.0, "nil": nil}
+		fill(reflect.ValueOf(&data).Elem(), func() string { return value }, 0)
+		fuzzText(t, src, data)
 		ot, err := mail.ParseHTML("f", src)
 		if err != nil {
 			return // unsupported or invalid: rejected before any data
@@ -296,9 +383,6 @@ func FuzzHTMLMatchesHTMLTemplate(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ours parses what text/template's parser rejects: %v", err)
 		}
-		data := journey.SampleData(sample.j, sample.s)
-		data.Data = map[string]any{"discount_code": value}
-		fill(reflect.ValueOf(&data).Elem(), func() string { return value }, 0)
 		var sb, ob bytes.Buffer
 		stdErr := st.Execute(&sb, data)
 		oursErr := ot.Execute(&ob, data)
@@ -311,13 +395,41 @@ func FuzzHTMLMatchesHTMLTemplate(f *testing.F) {
 			}
 			return
 		}
-		if oursErr != nil {
+		if oursErr != nil && !strings.Contains(oursErr.Error(), "can't evaluate field") { // a method call: fields and map keys only, by design
 			t.Fatalf("standard renders, ours fails: %v", oursErr)
+		}
+		if oursErr != nil {
+			return
 		}
 		if sb.String() != ob.String() {
 			t.Fatalf("output differs:\nstandard: %q\nours:     %q", sb.String(), ob.String())
 		}
 	})
+}
+
+// fuzzText: a template ParseText accepts renders as text/template renders
+// it, or fails with text/template's error.
+func fuzzText(t *testing.T, src string, data any) {
+	ot, err := mail.ParseText("f", src)
+	if err != nil {
+		return
+	}
+	st, err := stdText("f", src)
+	if err != nil {
+		t.Fatalf("ours parses what text/template rejects: %v", err)
+	}
+	var sb, ob bytes.Buffer
+	stdErr := st.Execute(&sb, data)
+	oursErr := ot.Execute(&ob, data)
+	if stdErr == nil && oursErr != nil && strings.Contains(oursErr.Error(), "can't evaluate field") {
+		return // a method call ({{.Trigger.OccurredAt.Year}}): names are fields or map keys only, by design
+	}
+	if (stdErr == nil) != (oursErr == nil) || stdErr != nil && stdErr.Error() != oursErr.Error() {
+		t.Fatalf("text: standard error %v, ours %v", stdErr, oursErr)
+	}
+	if sb.String() != ob.String() {
+		t.Fatalf("text output differs:\nstandard: %q\nours:     %q", sb.String(), ob.String())
+	}
 }
 
 // BenchmarkRender parses and executes the abandoned-cart reminder's HTML

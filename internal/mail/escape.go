@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"html"
 	"reflect"
+	"slices"
 	"strings"
 	"text/template/parse"
 	"unicode/utf8"
@@ -106,35 +107,125 @@ func (c context) String() string {
 	return s
 }
 
+// escStep is one of the escaping functions html/template appends to an
+// action's pipeline.
+type escStep uint8
+
+const (
+	escURLFilter     escStep = iota + 1 // _html_template_urlfilter
+	escURLNormalizer                    // _html_template_urlnormalizer
+	escURLEscaper                       // _html_template_urlescaper
+	escHTML                             // _html_template_htmlescaper, rcdataescaper, attrescaper
+	escTextHTML                         // the html built-in, where it replaces escHTML
+	escTextURLQuery                     // the urlquery built-in, where it replaces escURLNormalizer or escURLEscaper
+)
+
 // escaper is the chain of escaping functions html/template appends to an
-// action in its context.
+// action in its context (at most three).
 type escaper struct {
-	urlFilter, urlNormalizer, urlEscaper, htmlEscaper bool
+	steps [3]escStep
+	n     uint8
 }
 
+func (e *escaper) add(s escStep) { e.steps[e.n] = s; e.n++ }
+
+// apply runs the chain on the action's value, as html/template's escaping
+// commands run on the pipeline's value: missing when the pipeline was only
+// a predefined escaper now in the chain ({{html}}), which is like "".
 func (e escaper) apply(v reflect.Value) string {
 	var arg any
-	if v.IsValid() {
+	switch {
+	case isMissing(v):
+		arg = ""
+	case v.IsValid():
 		arg = v.Interface()
 	}
 	var s string
-	switch {
-	case e.urlFilter:
-		s = urlFilter(arg)
-		if e.urlNormalizer {
-			s = urlProcessor(true, s)
+	for _, step := range e.steps[:e.n] {
+		switch step {
+		case escURLFilter:
+			s = urlFilter(arg)
+		case escURLNormalizer:
+			s = urlProcessor(true, arg)
+		case escURLEscaper:
+			s = urlProcessor(false, arg)
+		case escHTML:
+			s = htmlReplacer(stringify(arg))
+		case escTextHTML:
+			s = htmlEscaper(arg)
+		case escTextURLQuery:
+			s = urlQueryEscaper(arg)
 		}
-	case e.urlNormalizer:
-		s = urlProcessor(true, arg)
-	case e.urlEscaper:
-		s = urlProcessor(false, arg)
-	default:
-		s = stringify(arg)
-	}
-	if e.htmlEscaper {
-		s = htmlReplacer(s)
+		arg = s
 	}
 	return s
+}
+
+// predefinedEscapers are the built-ins html/template merges with its own
+// escaping when they end an action's pipeline (and refuses elsewhere in
+// it); each replaces the steps it is equivalent to.
+var predefinedEscapers = map[string]func(escStep) bool{
+	"html":     func(s escStep) bool { return s == escHTML },
+	"urlquery": func(s escStep) bool { return s == escURLNormalizer || s == escURLEscaper },
+}
+
+// escapeFuncs are the functions only escapeTree's rewritten pipelines call.
+var escapeFuncs = map[string]reflect.Value{"_eval_args_": reflect.ValueOf(evalArgsHTML)}
+
+// evalArgsHTML is html/template's evalArgs: {{html .A .B}} is run as
+// {{_eval_args_ .A .B | html}} so that html joins the escaping chain.
+func evalArgsHTML(args ...any) string {
+	if len(args) == 1 {
+		if s, ok := args[0].(string); ok {
+			return s
+		}
+	}
+	for i, arg := range args {
+		args[i] = indirectToStringerOrError(arg)
+	}
+	return fmt.Sprint(args...)
+}
+
+// mergePredefined is html/template's ensurePipelineContains for a
+// pipeline ending in a predefined escaper: {{html .A .B}} becomes
+// {{_eval_args_ .A .B | html}}, and the escaper's command is dropped when
+// it replaces an equivalent step of esc's chain (which then runs it). It
+// returns the pipeline's new commands and whether they changed.
+func mergePredefined(p *parse.PipeNode, esc *escaper) (cmds []*parse.CommandNode, changed bool) {
+	last := p.Cmds[len(p.Cmds)-1]
+	id, ok := last.Args[0].(*parse.IdentifierNode)
+	if !ok {
+		return nil, false
+	}
+	equiv, ok := predefinedEscapers[id.Ident]
+	if !ok {
+		return nil, false
+	}
+	step := escTextHTML
+	if id.Ident == "urlquery" {
+		step = escTextURLQuery
+	}
+	cmds = p.Cmds
+	if len(cmds) == 1 && len(last.Args) > 1 {
+		// {{html .A .B}} → {{_eval_args_ .A .B | html}}
+		args := slices.Clone(last.Args)
+		args[0] = parse.NewIdentifier("_eval_args_").SetTree(nil).SetPos(id.Position())
+		cmds = []*parse.CommandNode{
+			{NodeType: parse.NodeCommand, Pos: last.Pos, Args: args},
+			{NodeType: parse.NodeCommand, Pos: p.Pos, Args: []parse.Node{parse.NewIdentifier(id.Ident).SetTree(nil).SetPos(p.Pos)}},
+		}
+		changed = true
+	}
+	dup := false
+	for i, s := range esc.steps[:esc.n] {
+		if equiv(s) {
+			esc.steps[i], dup = step, true
+		}
+	}
+	if dup {
+		cmds, changed = cmds[:len(cmds)-1], true // the chain runs it
+	}
+	return cmds, changed
 }
 
 // escapeTree computes the context of every node of t's tree, records the
@@ -149,6 +240,9 @@ func (t *Template) escapeTree() error {
 	if c.state != stateText {
 		return fmt.Errorf("template: %s: ends in a non-text context: %v", t.name, c)
 	}
+	for p, cmds := range e.edits {
+		p.Cmds = cmds
+	}
 	return nil
 }
 
@@ -158,6 +252,9 @@ type escapeState struct {
 	// time (from the context it ends in) only to compare contexts: nothing
 	// is recorded then.
 	dry bool
+	// edits are the pipelines mergePredefined rewrites, applied once the
+	// whole tree is escaped (analysis sees the pipelines as written).
+	edits map[*parse.PipeNode][]*parse.CommandNode
 }
 
 func (e *escapeState) errorf(n parse.Node, format string, args ...any) context {
@@ -223,6 +320,11 @@ func (e *escapeState) escapeAction(c context, n *parse.ActionNode) context {
 		return c // an assignment writes nothing
 	}
 	c = nudge(c)
+	for i, cmd := range n.Pipe.Cmds {
+		if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok && predefinedEscapers[id.Ident] != nil && i < len(n.Pipe.Cmds)-1 {
+			return e.errorf(n, "predefined escaper %q disallowed in template: only the last command of an action may be html or urlquery", id.Ident)
+		}
+	}
 	if where := inside(c); where != "" {
 		return e.errorf(n, "%s inside %s is %v", n, where, errUnsupported)
 	}
@@ -231,25 +333,33 @@ func (e *escapeState) escapeAction(c context, n *parse.ActionNode) context {
 	case stateURL:
 		switch c.urlPart {
 		case urlPartNone:
-			esc.urlFilter, esc.urlNormalizer = true, true
+			esc.add(escURLFilter)
+			esc.add(escURLNormalizer)
 		case urlPartPreQuery:
-			esc.urlNormalizer = true
+			esc.add(escURLNormalizer)
 		case urlPartQueryOrFrag:
-			esc.urlEscaper = true
+			esc.add(escURLEscaper)
 		default:
 			return e.errorf(n, "%s appears in an ambiguous context within a URL", n)
 		}
-		esc.htmlEscaper = true // attrescaper: the value is quoted
+		esc.add(escHTML) // attrescaper: the value is quoted
 	case stateText, stateRCDATA, stateAttr:
-		esc.htmlEscaper = true // htmlescaper, rcdataescaper, attrescaper: the same for text
+		esc.add(escHTML) // htmlescaper, rcdataescaper, attrescaper: the same for text
 	default:
 		return e.errorf(n, "%s in %v is %v", n, c, errUnsupported)
 	}
+	cmds, changed := mergePredefined(n.Pipe, &esc)
 	if !e.dry {
 		if e.t.escapers == nil {
 			e.t.escapers = map[*parse.ActionNode]escaper{}
 		}
 		e.t.escapers[n] = esc
+		if changed {
+			if e.edits == nil {
+				e.edits = map[*parse.PipeNode][]*parse.CommandNode{}
+			}
+			e.edits[n.Pipe] = cmds
+		}
 	}
 	return c
 }
@@ -752,6 +862,9 @@ func indirectAny(a any) any {
 }
 
 func indirectToStringerOrError(a any) any {
+	if a == nil {
+		return nil
+	}
 	v := reflect.ValueOf(a)
 	for !v.Type().Implements(fmtStringerType) && !v.Type().Implements(errorType) && v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()

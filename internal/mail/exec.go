@@ -4,11 +4,12 @@ package mail
 // text/template does, for the subset of the language documented in
 // docs/journeys.md: text, actions, if/else, with/else, range/else,
 // variables, field and map-key chains, literals, parenthesized pipelines,
-// pipes and the functions of Funcs. It never looks a method up by name:
-// text/template does (reflect's MethodByName, to call methods from
-// templates), which makes the Go linker keep every exported method of every
-// type converted to an interface, megabytes in the send function. The code
-// follows text/template's exec.go (Copyright 2011 The Go Authors, BSD-style
+// pipes, the functions of Funcs and text/template's built-ins (builtins.go).
+// It never looks a method up by name: text/template does (reflect's
+// MethodByName, to call methods from templates), which makes the Go
+// linker keep every exported method of every type converted to an
+// interface, megabytes in the send function. The code follows
+// text/template's exec.go (Copyright 2011 The Go Authors, BSD-style
 // license) so that errors and output are the same; the differential tests
 // in this package run both on the same templates and data.
 
@@ -62,14 +63,13 @@ func (s *state) at(n parse.Node) { s.node = n }
 
 func (s *state) errorf(format string, args ...any) {
 	name := s.t.name
-	var err error
 	if s.node == nil {
-		err = fmt.Errorf("template: %s: %s", name, fmt.Sprintf(format, args...))
+		format = fmt.Sprintf("template: %s: %s", name, format)
 	} else {
 		location, context := s.t.tree.ErrorContext(s.node)
-		err = fmt.Errorf("template: %s: executing %q at <%s>: %s", location, name, context, fmt.Sprintf(format, args...))
+		format = fmt.Sprintf("template: %s: executing %q at <%s>: %s", location, name, strings.ReplaceAll(context, "%", "%%"), format)
 	}
-	panic(execPanic{ExecError{Name: name, Err: err}})
+	panic(execPanic{ExecError{Name: name, Err: fmt.Errorf(format, args...)}})
 }
 
 func (s *state) mark() int { return len(s.vars) }
@@ -201,6 +201,21 @@ func (s *state) walkRange(dot reflect.Value, r *parse.RangeNode) {
 		s.walk(elem, r.List)
 	}
 	switch val.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		// {{range 3}} or {{range len .X}}: 0, 1, 2 as the element.
+		if len(r.Pipe.Decl) > 1 {
+			s.errorf("can't use %v to iterate over more than one variable", val)
+		}
+		run := false
+		for v := range val.Seq() {
+			run = true
+			oneIteration(reflect.Value{}, v)
+		}
+		if !run {
+			break
+		}
+		return
 	case reflect.Array, reflect.Slice:
 		if val.Len() == 0 {
 			break
@@ -396,63 +411,135 @@ func (s *state) evalField(fieldName string, args []parse.Node, final, receiver r
 
 func (s *state) evalFunction(dot reflect.Value, node *parse.IdentifierNode, cmd parse.Node, args []parse.Node, final reflect.Value) reflect.Value {
 	s.at(node)
-	fn, ok := s.t.funcs[node.Ident]
+	name := node.Ident
+	fn, isBuiltin, ok := s.findFunction(name)
 	if !ok {
-		s.errorf("%q is not a defined function", node.Ident)
+		s.errorf("%q is not a defined function", name)
 	}
-	return s.evalCall(dot, fn, cmd, node.Ident, args, final)
+	return s.evalCall(dot, fn, isBuiltin, cmd, name, args, final)
 }
 
-// evalCall calls one of Funcs (none is variadic; each returns one value).
-func (s *state) evalCall(dot, fun reflect.Value, node parse.Node, name string, args []parse.Node, final reflect.Value) reflect.Value {
+// findFunction looks a name up in Funcs, then in the built-ins, then (for
+// the pipelines escapeTree rewrote) in escapeFuncs.
+func (s *state) findFunction(name string) (fn reflect.Value, isBuiltin, ok bool) {
+	if fn, ok := s.t.funcs[name]; ok {
+		return fn, false, true
+	}
+	if fn, ok := builtinFuncs[name]; ok {
+		return fn, true, true
+	}
+	if fn, ok := escapeFuncs[name]; ok && s.t.escapers != nil {
+		return fn, false, true
+	}
+	return reflect.Value{}, false, false
+}
+
+// evalCall calls a function of Funcs or a built-in, as text/template's
+// evalCall does: variadic functions, a second error result, and/or
+// short-circuiting, call.
+func (s *state) evalCall(dot, fun reflect.Value, isBuiltin bool, node parse.Node, name string, args []parse.Node, final reflect.Value) reflect.Value {
 	if args != nil {
-		args = args[1:]
+		args = args[1:] // the function's own name
 	}
 	typ := fun.Type()
 	numIn := len(args)
 	if !isMissing(final) {
 		numIn++
 	}
-	if numIn != typ.NumIn() {
+	numFixed := len(args)
+	if typ.IsVariadic() {
+		numFixed = typ.NumIn() - 1
+		if numIn < numFixed {
+			s.errorf("wrong number of args for %s: want at least %d got %d", name, typ.NumIn()-1, len(args))
+		}
+	} else if numIn != typ.NumIn() {
 		s.errorf("wrong number of args for %s: want %d got %d", name, typ.NumIn(), numIn)
 	}
+	if err := goodFunc(name, typ); err != nil {
+		s.errorf("%v", err)
+	}
+
+	unwrap := func(v reflect.Value) reflect.Value {
+		if v.Type() == reflectValueType {
+			v = v.Interface().(reflect.Value)
+		}
+		return v
+	}
+
+	// and/or short-circuit, returning the deciding operand.
+	if isBuiltin && (name == "and" || name == "or") {
+		argType := typ.In(0)
+		var v reflect.Value
+		for _, arg := range args {
+			v = s.evalArg(dot, argType, arg).Interface().(reflect.Value)
+			if truth(v) == (name == "or") {
+				return v
+			}
+		}
+		if !final.Equal(missingVal) {
+			// The pipeline's value is the last operand: returned unevaluated,
+			// after its type is checked.
+			v = unwrap(s.validateType(final, argType))
+		}
+		return v
+	}
+
 	argv := make([]reflect.Value, numIn)
 	i := 0
-	for ; i < len(args); i++ {
+	for ; i < numFixed && i < len(args); i++ {
 		argv[i] = s.evalArg(dot, typ.In(i), args[i])
 	}
-	if !isMissing(final) {
-		argv[i] = s.validateType(final, typ.In(typ.NumIn()-1))
+	if typ.IsVariadic() {
+		argType := typ.In(typ.NumIn() - 1).Elem()
+		for ; i < len(args); i++ {
+			argv[i] = s.evalArg(dot, argType, args[i])
+		}
 	}
+	if !isMissing(final) {
+		t := typ.In(typ.NumIn() - 1)
+		if typ.IsVariadic() {
+			if numIn-1 < numFixed {
+				t = typ.In(numIn - 1) // the final value fills a fixed parameter
+			} else {
+				t = t.Elem()
+			}
+		}
+		argv[i] = s.validateType(final, t)
+	}
+
+	// call: the callee's name goes first.
+	if isBuiltin && name == "call" {
+		var calleeName string
+		if len(args) == 0 {
+			calleeName = final.String()
+		} else {
+			calleeName = args[0].String()
+		}
+		argv = append([]reflect.Value{reflect.ValueOf(calleeName)}, argv...)
+		fun = reflect.ValueOf(call)
+	}
+
 	v, err := safeCall(fun, argv)
 	if err != nil {
 		s.at(node)
-		s.errorf("error calling %s: %v", name, err)
+		s.errorf("error calling %s: %w", name, err)
 	}
-	return v
+	return unwrap(v)
 }
 
-func safeCall(fun reflect.Value, args []reflect.Value) (val reflect.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = e
-			} else {
-				err = fmt.Errorf("%v", r)
-			}
-		}
-	}()
-	return fun.Call(args)[0], nil
-}
-
+// canBeNil reports whether an untyped nil can be assigned to the type.
 func canBeNil(typ reflect.Type) bool {
 	switch typ.Kind() {
 	case reflect.Chan, reflect.Func, reflect.Interface, reflect.Map, reflect.Pointer, reflect.Slice:
 		return true
+	case reflect.Struct:
+		return typ == reflectValueType
 	}
 	return false
 }
 
+// validateType guarantees that the value is valid and assignable to the
+// type.
 func (s *state) validateType(value reflect.Value, typ reflect.Type) reflect.Value {
 	if !value.IsValid() {
 		if typ == nil {
@@ -462,6 +549,9 @@ func (s *state) validateType(value reflect.Value, typ reflect.Type) reflect.Valu
 			return reflect.Zero(typ)
 		}
 		s.errorf("invalid value; expected %s", typ)
+	}
+	if typ == reflectValueType && value.Type() != typ {
+		return reflect.ValueOf(value)
 	}
 	if typ != nil && !value.Type().AssignableTo(typ) {
 		if value.Kind() == reflect.Interface && !value.IsNil() {
@@ -507,42 +597,122 @@ func (s *state) evalArg(dot reflect.Value, typ reflect.Type, n parse.Node) refle
 		return s.validateType(s.evalChainNode(dot, arg, nil, missingVal), typ)
 	}
 	if typ == nil {
-		// The receiver of a chain: a literal, as text/template's
-		// evalEmptyInterface.
-		switch n := n.(type) {
-		case *parse.BoolNode:
-			return reflect.ValueOf(n.True)
-		case *parse.NumberNode:
-			return s.idealConstant(n)
-		case *parse.StringNode:
-			return reflect.ValueOf(n.Text)
-		}
-		s.errorf("can't handle assignment of %s to empty interface argument", n)
+		// A chain's receiver is a pipeline or a function (the parser
+		// refuses a literal followed by a field).
+		s.errorf("can't handle %s as the receiver of a field chain", n)
 	}
 	switch typ.Kind() {
 	case reflect.Bool:
-		if b, ok := n.(*parse.BoolNode); ok {
-			v := reflect.New(typ).Elem()
-			v.SetBool(b.True)
-			return v
-		}
-		s.errorf("expected bool; found %s", n)
+		return s.evalBool(typ, n)
+	case reflect.Complex64, reflect.Complex128:
+		return s.evalComplex(typ, n)
+	case reflect.Float32, reflect.Float64:
+		return s.evalFloat(typ, n)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if num, ok := n.(*parse.NumberNode); ok && num.IsInt {
-			v := reflect.New(typ).Elem()
-			v.SetInt(num.Int64)
-			return v
+		return s.evalInteger(typ, n)
+	case reflect.Interface:
+		if typ.NumMethod() == 0 {
+			return s.evalEmptyInterface(dot, n)
 		}
-		s.errorf("expected integer; found %s", n)
+	case reflect.Struct:
+		if typ == reflectValueType {
+			return reflect.ValueOf(s.evalEmptyInterface(dot, n))
+		}
 	case reflect.String:
-		if str, ok := n.(*parse.StringNode); ok {
-			v := reflect.New(typ).Elem()
-			v.SetString(str.Text)
-			return v
-		}
-		s.errorf("expected string; found %s", n)
+		return s.evalString(typ, n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return s.evalUnsignedInteger(typ, n)
 	}
 	s.errorf("can't handle %s for arg of type %s", n, typ)
+	panic("not reached")
+}
+
+func (s *state) evalBool(typ reflect.Type, n parse.Node) reflect.Value {
+	s.at(n)
+	if n, ok := n.(*parse.BoolNode); ok {
+		value := reflect.New(typ).Elem()
+		value.SetBool(n.True)
+		return value
+	}
+	s.errorf("expected bool; found %s", n)
+	panic("not reached")
+}
+
+func (s *state) evalString(typ reflect.Type, n parse.Node) reflect.Value {
+	s.at(n)
+	if n, ok := n.(*parse.StringNode); ok {
+		value := reflect.New(typ).Elem()
+		value.SetString(n.Text)
+		return value
+	}
+	s.errorf("expected string; found %s", n)
+	panic("not reached")
+}
+
+func (s *state) evalInteger(typ reflect.Type, n parse.Node) reflect.Value {
+	s.at(n)
+	if n, ok := n.(*parse.NumberNode); ok && n.IsInt {
+		value := reflect.New(typ).Elem()
+		value.SetInt(n.Int64)
+		return value
+	}
+	s.errorf("expected integer; found %s", n)
+	panic("not reached")
+}
+
+func (s *state) evalUnsignedInteger(typ reflect.Type, n parse.Node) reflect.Value {
+	s.at(n)
+	if n, ok := n.(*parse.NumberNode); ok && n.IsUint {
+		value := reflect.New(typ).Elem()
+		value.SetUint(n.Uint64)
+		return value
+	}
+	s.errorf("expected unsigned integer; found %s", n)
+	panic("not reached")
+}
+
+func (s *state) evalFloat(typ reflect.Type, n parse.Node) reflect.Value {
+	s.at(n)
+	if n, ok := n.(*parse.NumberNode); ok && n.IsFloat {
+		value := reflect.New(typ).Elem()
+		value.SetFloat(n.Float64)
+		return value
+	}
+	s.errorf("expected float; found %s", n)
+	panic("not reached")
+}
+
+func (s *state) evalComplex(typ reflect.Type, n parse.Node) reflect.Value {
+	if n, ok := n.(*parse.NumberNode); ok && n.IsComplex {
+		value := reflect.New(typ).Elem()
+		value.SetComplex(n.Complex128)
+		return value
+	}
+	s.errorf("expected complex; found %s", n)
+	panic("not reached")
+}
+
+func (s *state) evalEmptyInterface(dot reflect.Value, n parse.Node) reflect.Value {
+	s.at(n)
+	switch n := n.(type) {
+	case *parse.BoolNode:
+		return reflect.ValueOf(n.True)
+	case *parse.DotNode:
+		return dot
+	case *parse.FieldNode:
+		return s.evalFieldChain(dot, dot, n, n.Ident, nil, missingVal)
+	case *parse.IdentifierNode:
+		return s.evalFunction(dot, n, n, nil, missingVal)
+	case *parse.NumberNode:
+		return s.idealConstant(n)
+	case *parse.StringNode:
+		return reflect.ValueOf(n.Text)
+	case *parse.VariableNode:
+		return s.evalVariableNode(dot, n, nil, missingVal)
+	case *parse.PipeNode:
+		return s.evalPipeline(dot, n)
+	}
+	s.errorf("can't handle assignment of %s to empty interface argument", n)
 	panic("not reached")
 }
 

@@ -151,7 +151,7 @@ func ParseText(name, src string) (*Template, error) {
 // {{break}} and {{continue}}, and every function but Funcs (the parser
 // itself rejects an unknown function: function "x" not defined).
 func parseTemplate(name, src string) (*Template, error) {
-	trees, err := parse.Parse(name, src, "", "", Funcs())
+	trees, err := parse.Parse(name, src, "", "", Funcs(), builtins())
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,12 @@ package mail
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/parcours/parcours/internal/touchpoint"
 )
 
 func TestMoney(t *testing.T) {
@@ -28,8 +31,10 @@ func TestParseRejects(t *testing.T) {
 		html      bool
 		want      string
 	}{
-		{"unknown function", `{{printf "%d" 1}}`, false, `template: t:1: function "printf" not defined`},
-		{"builtin len", `<p>{{len .Checkout.LineItems}}</p>`, true, `template: t:1: function "len" not defined`},
+		{"unknown function", `{{upper .Profile.FirstName}}`, false, `template: t:1: function "upper" not defined`},
+		{"escaping function", `<p>{{_eval_args_ .Shop.Name}}</p>`, true, `template: t:1: function "_eval_args_" not defined`},
+		{"html before the end of a pipeline", `<p>{{html .Shop.Name | printf "%s"}}</p>`, true, `template: t:1:5: predefined escaper "html" disallowed in template: only the last command of an action may be html or urlquery`},
+		{"urlquery before the end of a pipeline", "<p>\n<a href=\"/s?q={{urlquery .Shop.Name | html}}\">", true, `template: t:2:16: predefined escaper "urlquery" disallowed in template: only the last command of an action may be html or urlquery`},
 		{"unclosed action", `Hi {{.Profile.FirstName`, false, `template: t:1: unclosed action`},
 		{"template call", `{{template "x"}}`, false, `template: t:1:11: {{template "x"}} is not supported in email templates`},
 		{"define", `{{define "x"}}a{{end}}b`, false, `template: t: {{define}} and {{block}} are not supported in email templates`},
@@ -107,5 +112,66 @@ func TestNoMethodCalls(t *testing.T) {
 	want := `template: t:1:10: executing "t" at <.Trigger.OccurredAt.Year>: can't evaluate field Year in type time.Time`
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
+	}
+}
+
+// TestBuiltins states what text/template's built-ins give in the journeys'
+// templates, in the text parts and (escaped for where they stand) in the
+// HTML parts; the differential tests compare them with the standard
+// engines on many more templates and data sets.
+func TestBuiltins(t *testing.T) {
+	d := TemplateData{Shop: Shop{Name: `O'Neil & <Sons>`, URL: "https://x.example/a b"}, Data: map[string]any{"n": 3.0, "nil": nil},
+		Checkout: &touchpoint.Checkout{LineItems: []touchpoint.LineItem{{Title: "Shirt", Price: "49.90", Quantity: 2}, {Title: "Tote"}}}}
+	d.Profile.Frequency, d.Profile.OrderCount, d.Profile.AOV = "vip", 4, 81.5
+	for _, c := range []struct {
+		name, src, text, html, err string
+	}{
+		{"eq", `{{if eq .Profile.Frequency "vip"}}VIP{{end}}{{if eq .Profile.Frequency "new" "loyal"}}!{{end}}`, "VIP", "VIP", ""},
+		{"comparisons", `{{lt .Profile.OrderCount 5}} {{ge .Profile.AOV 80.0}} {{ne .Step ""}} {{gt "b" "a"}}`, "true true false true", "true true false true", ""},
+		{"and or not", `{{and .Data.n .Shop.Name}}|{{or .Profile.FirstName "friend"}}|{{and 0 .Nope}}|{{not .Order}}`, "O'Neil & <Sons>|friend|0|true", "O&#39;Neil &amp; &lt;Sons&gt;|friend|0|true", ""},
+		{"an untyped nil operand", `{{and .Data.nil 1}}`, "<no value>", "", ""},
+		{"len index slice", `{{len .Checkout.LineItems}} {{(index .Checkout.LineItems 1).Title}} {{index .Data "n"}} {{slice .Shop.Name 2 6}}`, "2 Tote 3 Neil", "2 Tote 3 Neil", ""},
+		{"print printf println", `{{printf "%.2f" .Profile.AOV}} {{print "a" 1 2 "b"}} {{println .Profile.OrderCount}}`, "81.50 a1 2b 4\n", "81.50 a1 2b 4\n", ""},
+		{"html js urlquery", `{{html .Shop.Name}} {{js .Shop.Name}} {{urlquery .Shop.Name}}`,
+			`O&#39;Neil &amp; &lt;Sons&gt; O\'Neil \u0026 \u003CSons\u003E O%27Neil+%26+%3CSons%3E`,
+			`O&#39;Neil &amp; &lt;Sons&gt; O\&#39;Neil \u0026 \u003CSons\u003E O%27Neil&#43;%26&#43;%3CSons%3E`, ""},
+		{"urlquery in a URL's query", `<a href="/s?q={{urlquery .Shop.Name}}">`, `<a href="/s?q=O%27Neil+%26+%3CSons%3E">`, `<a href="/s?q=O%27Neil&#43;%26&#43;%3CSons%3E">`, ""},
+		{"range over len", `{{range len .Checkout.LineItems}}[{{.}}]{{end}}`, "[0][1]", "[0][1]", ""},
+		{"index out of range", `{{index .Checkout.LineItems 5}}`, "", "", `template: t:1:2: executing "t" at <index .Checkout.LineItems 5>: error calling index: index out of range: 5`},
+		{"incompatible comparison", `{{lt .Profile.OrderCount 1.5}}`, "", "", `template: t:1:2: executing "t" at <lt .Profile.OrderCount 1.5>: error calling lt: incompatible types for comparison: int64 and float64`},
+		{"len of a number", `{{len .Profile.OrderCount}}`, "", "", `template: t:1:2: executing "t" at <len .Profile.OrderCount>: error calling len: len of type int64`},
+		{"call of a string", `{{call .Shop.Name}}`, "", "", `template: t:1:2: executing "t" at <call .Shop.Name>: error calling call: non-function .Shop.Name of type string`},
+		{"printf without a format", `{{printf}}`, "", "", `template: t:1:2: executing "t" at <printf>: wrong number of args for printf: want at least 1 got 0`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, html := range []bool{false, true} {
+				var tm *Template
+				var err error
+				if html {
+					tm, err = ParseHTML("t", c.src)
+				} else {
+					tm, err = ParseText("t", c.src)
+				}
+				if err != nil {
+					t.Fatalf("html %v: %v", html, err)
+				}
+				var b bytes.Buffer
+				err = tm.Execute(&b, d)
+				want := c.text
+				if html {
+					want = c.html
+				}
+				if c.err != "" {
+					var ee ExecError
+					if err == nil || err.Error() != c.err || !errors.As(err, &ee) || b.Len() != 0 {
+						t.Errorf("html %v: error %v (output %q), want ExecError %s", html, err, b.String(), c.err)
+					}
+					continue
+				}
+				if err != nil || b.String() != want {
+					t.Errorf("html %v: got %q, %v; want %q", html, b.String(), err, want)
+				}
+			}
+		})
 	}
 }
