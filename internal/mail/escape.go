@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -141,22 +142,39 @@ func (e escaper) apply(v reflect.Value) string {
 		arg = v.Interface()
 	}
 	var s string
-	for _, step := range e.steps[:e.n] {
+	switch e.steps[0] {
+	case escURLFilter:
+		s = urlFilter(arg)
+	case escURLNormalizer:
+		s = urlProcessor(true, arg)
+	case escURLEscaper:
+		s = urlProcessor(false, arg)
+	case escHTML:
+		s = htmlReplacer(stringify(arg))
+	case escTextHTML:
+		s = htmlEscaper(arg)
+	case escTextURLQuery:
+		s = urlQueryEscaper(arg)
+	}
+	// The next steps get the string the one before returned.
+	for _, step := range e.steps[1:e.n] {
 		switch step {
 		case escURLFilter:
-			s = urlFilter(arg)
-		case escURLNormalizer:
-			s = urlProcessor(true, arg)
-		case escURLEscaper:
-			s = urlProcessor(false, arg)
+			if !isSafeURL(s) {
+				s = "#" + filterFailsafe
+			}
+		case escURLNormalizer, escURLEscaper:
+			var b strings.Builder
+			if processURLOnto(s, step == escURLNormalizer, &b) {
+				s = b.String()
+			}
 		case escHTML:
-			s = htmlReplacer(stringify(arg))
+			s = htmlReplacer(s)
 		case escTextHTML:
-			s = htmlEscaper(arg)
+			s = htmlEscapeString(s)
 		case escTextURLQuery:
-			s = urlQueryEscaper(arg)
+			s = url.QueryEscape(s)
 		}
-		arg = s
 	}
 	return s
 }

@@ -128,6 +128,10 @@ var funcValues = func() map[string]reflect.Value {
 	return m
 }()
 
+// parseFuncs are the names the parser accepts as functions (it reads only
+// the keys): Funcs and text/template's built-ins.
+var parseFuncs = []map[string]any{Funcs(), builtins()}
+
 // ParseHTML parses an HTML part with Funcs and computes its contextual
 // escaping, as html/template does (escape.go).
 func ParseHTML(name, src string) (*Template, error) {
@@ -148,10 +152,11 @@ func ParseText(name, src string) (*Template, error) {
 
 // parseTemplate parses src with text/template's parser and rejects what
 // the executor does not run: {{template}}, {{define}}, {{block}},
-// {{break}} and {{continue}}, and every function but Funcs (the parser
-// itself rejects an unknown function: function "x" not defined).
+// {{break}} and {{continue}}, and every function but Funcs and the
+// built-ins (the parser itself rejects an unknown function: function "x"
+// not defined).
 func parseTemplate(name, src string) (*Template, error) {
-	trees, err := parse.Parse(name, src, "", "", Funcs(), builtins())
+	trees, err := parse.Parse(name, src, "", "", parseFuncs...)
 	if err != nil {
 		return nil, err
 	}
