@@ -42,6 +42,10 @@ const (
 type Error struct {
 	Name  string
 	Cause string
+
+	// terminal marks an error no Retry or Catch handles, even one that
+	// names it (see isTerminal).
+	terminal bool
 }
 
 func (e *Error) Error() string {
@@ -55,27 +59,39 @@ func newError(name, format string, args ...any) *Error {
 	return &Error{Name: name, Cause: fmt.Sprintf(format, args...)}
 }
 
-// terminal reports whether an error ends the execution regardless of Retry
-// and Catch, even a Retry or Catch that names it. AWS ("Handling errors in
-// Step Functions workflows", States.Runtime): "A States.Runtime error isn't
-// retriable, and will always cause the execution to fail. A retry or catch
-// on States.ALL won't catch States.Runtime errors"; States.DataLimitExceeded
-// is "a terminal error that can't be caught by the States.ALL error type".
-// aws-local-stepfunctions agrees (its StatesRuntimeError is neither
-// retryable nor catchable, whatever ErrorEquals says); the difftest case
-// task_runtime_not_caught checks both.
-func terminal(name string) bool {
-	return name == ErrRuntime || name == ErrDataLimitExceeded
+// isTerminal reports whether an error ends the execution regardless of
+// Retry and Catch, even a Retry or Catch that names it.
+//
+// States.Runtime always is. AWS ("Handling errors in Step Functions
+// workflows", States.Runtime): "A States.Runtime error isn't retriable, and
+// will always cause the execution to fail. A retry or catch on States.ALL
+// won't catch States.Runtime errors". aws-local-stepfunctions agrees (its
+// StatesRuntimeError is neither retryable nor catchable, whatever
+// ErrorEquals says); the difftest case task_runtime_not_caught checks both.
+//
+// States.DataLimitExceeded is when the engine raises it for a state's output
+// or for a state's input after Parameters (ItemSelector): the same page
+// calls it "a terminal error that can't be caught by the States.ALL error
+// type", and AWS fails the execution at once, without the state's exit
+// (history recorded against AWS: PassStateEntered, then ExecutionFailed).
+// A task's result over the limit is different: AWS reports it as the
+// task's failure (TaskFailed, States.DataLimitExceeded) and a Catch on
+// States.ALL catches it, against that sentence of its documentation
+// (recorded against AWS; docs/asl-divergences.md#data-limit-task-result
+// gives the reference). parcours does what AWS does.
+func isTerminal(e *Error) bool {
+	return e.terminal || e.Name == ErrRuntime
 }
 
-// matches reports whether an ErrorEquals list matches an error name.
+// matches reports whether an ErrorEquals list matches an error.
 // States.ALL matches every error but the terminal ones. In a Task state,
 // States.TaskFailed "acts as a wildcard that matches any known error name
 // except for States.Timeout" (AWS Step Functions, Error names).
-func matches(errorEquals []string, name string, isTask bool) bool {
-	if terminal(name) {
+func matches(errorEquals []string, e *Error, isTask bool) bool {
+	if isTerminal(e) {
 		return false
 	}
+	name := e.Name
 	for _, e := range errorEquals {
 		switch {
 		case e == name, e == ErrAll:

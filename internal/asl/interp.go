@@ -33,6 +33,12 @@ type run struct {
 	eff   any // a Wait state's input after InputPath, kept while waiting
 	phase phase
 
+	// Upper bounds of the payload sizes (PayloadSize) of input, of the
+	// current state's effective input and of its output; 0 when not known.
+	// They let the 256 KiB check skip walking a payload whose size follows
+	// from sizes already known (see payload.go).
+	inBound, effBound, outBound int32
+
 	entered    time.Time
 	attempts   []int // per retrier
 	retryCount int
@@ -217,11 +223,13 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			r.ctx = nil
 			e.record(r.exec, event{eventKind: r.plan.kind(kEntered, r.name), val: r.input})
 		}
+		r.outBound = 0
 		out, next, wait, err := e.exec(ctx, r)
 		if wait {
 			return
 		}
 		if err != nil {
+			r.outBound = 0 // a catcher's output
 			var ae *Error
 			if !errors.As(err, &ae) {
 				ae = &Error{Name: ErrRuntime, Cause: err.Error()}
@@ -238,12 +246,21 @@ func (e *Engine) step(ctx context.Context, r *run) {
 		if r.st.Type == "Fail" {
 			return
 		}
+		ob := r.inBound
+		if !r.plan.sameOutput {
+			var ok bool
+			if ob, ok = fits(out, r.outBound); !ok {
+				e.failRun(r, outputTooLarge(r.name))
+				return
+			}
+		}
 		e.record(r.exec, event{eventKind: r.plan.kind(kExited, r.name), val: out})
 		if next == "" {
 			e.succeedRun(r, out)
 			return
 		}
 		r.name, r.input, r.phase, r.eff = next, out, phEnter, nil
+		r.inBound = ob
 	}
 }
 
@@ -258,7 +275,7 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 	}
 	isTask := st.Type == "Task"
 	for i, rt := range st.Retry {
-		if !matches(rt.ErrorEquals, ae.Name, isTask) {
+		if !matches(rt.ErrorEquals, ae, isTask) {
 			continue
 		}
 		if r.attempts == nil {
@@ -294,7 +311,7 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 		return nil, "", errParked
 	}
 	for _, c := range st.Catch {
-		if !matches(c.ErrorEquals, ae.Name, isTask) {
+		if !matches(c.ErrorEquals, ae, isTask) {
 			continue
 		}
 		errOut := map[string]any{"Error": ae.Name, "Cause": ae.Cause}
@@ -317,22 +334,22 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		if err != nil {
 			return nil, "", false, err
 		}
-		result := eff
+		result, rb := eff, r.effBound
 		if st.Result != nil || st.resultSet {
-			result = st.Result
+			result, rb = st.Result, r.plan.resultBound
 		}
-		out, err = e.outputs(r, st, result, false)
+		out, err = e.outputs(r, st, result, rb, false)
 		return out, next, false, err
 	case "Task":
 		eff, err := e.inputs(r, st)
 		if err != nil {
 			return nil, "", false, err
 		}
-		result, err := e.task(ctx, r, st, eff)
+		result, rb, err := e.task(ctx, r, st, eff)
 		if err != nil {
 			return nil, "", false, err
 		}
-		out, err = e.outputs(r, st, result, true)
+		out, err = e.outputs(r, st, result, rb, true)
 		return out, next, false, err
 	case "Choice":
 		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
@@ -344,11 +361,13 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 			return nil, "", false, err
 		}
 		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
+		r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 		return out, next, false, err
 	case "Wait":
 		if r.phase == phWaitDone {
 			out, err = e.applyPath(r, "OutputPath", st.OutputPath, r.eff)
 			r.eff = nil
+			r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 			return out, next, false, err
 		}
 		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
@@ -369,6 +388,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 			return nil, "", false, err
 		}
 		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
+		r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 		return out, "", false, err
 	case "Fail":
 		fe := &Error{Name: st.Error, Cause: st.Cause}
@@ -394,7 +414,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 			r.child = nil
 			r.phase = phEnter
 			e.record(r.exec, event{eventKind: r.plan.kind(kSucceeded, r.name)})
-			out, err = e.outputs(r, st, j.results, true)
+			out, err = e.outputs(r, st, j.results, 0, true)
 			return out, next, false, err
 		}
 		eff, err := e.inputs(r, st)
@@ -417,17 +437,29 @@ func (e *Engine) inputs(r *run, st *State) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.effBound = r.plan.inputPathBound(r.inBound)
 	if p := r.plan.parameters; p != nil {
-		return e.evalTemplate(r, "Parameters", p, eff)
+		var b int32
+		eff, b, err = e.evalTemplate(r, "Parameters", p, eff, r.effBound)
+		if err != nil {
+			return nil, err
+		}
+		b, ok := fits(eff, b)
+		if !ok {
+			return nil, inputTooLarge(r.name, "Parameters")
+		}
+		r.effBound = b
 	}
 	return eff, nil
 }
 
 // outputs applies ResultSelector (when selector), ResultPath and OutputPath.
-func (e *Engine) outputs(r *run, st *State, result any, selector bool) (any, error) {
+// rb bounds the result's payload size (0: not known); r.outBound is set to
+// a bound of the output's.
+func (e *Engine) outputs(r *run, st *State, result any, rb int32, selector bool) (any, error) {
 	var err error
 	if p := r.plan.resultSelector; selector && p != nil {
-		result, err = e.evalTemplate(r, "ResultSelector", p, result)
+		result, rb, err = e.evalTemplate(r, "ResultSelector", p, result, rb)
 		if err != nil {
 			return nil, err
 		}
@@ -436,21 +468,24 @@ func (e *Engine) outputs(r *run, st *State, result any, selector bool) (any, err
 	if err != nil {
 		return nil, err
 	}
+	r.outBound = r.plan.outputPathBound(r.plan.resultPathBound(r.inBound, result, rb))
 	return e.applyPath(r, "OutputPath", st.OutputPath, out)
 }
 
-func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, error) {
+// task runs a Task state's resource once and returns its result and a bound
+// of the result's payload size.
+func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, int32, error) {
 	var timeout time.Duration
 	if st.TimeoutSeconds != nil {
 		timeout = time.Duration(*st.TimeoutSeconds) * time.Second
 	} else if st.TimeoutSecondsPath != "" {
 		v, ok, err := e.evalPath(r, st.TimeoutSecondsPath, r.input)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		n, isInt := toInt(v)
 		if !ok || !isInt || n <= 0 {
-			return nil, newError(ErrRuntime, "TimeoutSecondsPath '%s' of state '%s' must point to a positive integer", st.TimeoutSecondsPath, r.name)
+			return nil, 0, newError(ErrRuntime, "TimeoutSecondsPath '%s' of state '%s' must point to a positive integer", st.TimeoutSecondsPath, r.name)
 		}
 		timeout = time.Duration(n) * time.Second
 	}
@@ -471,7 +506,7 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
 		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: err.Name, cause: err.Cause, resType: rt, res: rs}})
-		return nil, err
+		return nil, 0, err
 	}
 	cctx := ctx
 	if timeout > 0 {
@@ -497,16 +532,22 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, err
 		} else {
 			e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
 		}
-		return nil, ae
+		return nil, 0, ae
 	}
 	out, err = Normalize(out)
 	if err != nil {
 		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
 		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
-		return nil, ae
+		return nil, 0, ae
+	}
+	rb, ok := fits(out, 0)
+	if !ok {
+		ae := resultTooLarge(st.Resource)
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+		return nil, 0, ae
 	}
 	e.record(r.exec, event{eventKind: r.plan.kind(kTaskSucceeded, r.name), val: out, eventExtra: res})
-	return out, nil
+	return out, rb, nil
 }
 
 // resourceParts splits a Resource into the resourceType and resource of
@@ -594,7 +635,7 @@ func (e *Engine) startParallel(r *run, st *State, eff any) bool {
 	}
 	for i := range st.Branches {
 		b := &st.Branches[i]
-		e.ready = append(e.ready, &run{exec: r.exec, sm: b, name: b.StartAt, input: eff, phase: phEnter, parent: j, index: i})
+		e.ready = append(e.ready, &run{exec: r.exec, sm: b, name: b.StartAt, input: eff, inBound: r.effBound, phase: phEnter, parent: j, index: i})
 	}
 	return true
 }
@@ -631,10 +672,13 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		withItem["Map"] = map[string]any{"Item": map[string]any{"Index": intNumber(int64(i)), "Value": it}}
 		saved := r.ctx
 		r.ctx = withItem
-		v, err := e.evalTemplate(r, "ItemSelector", sel, eff)
+		v, b, err := e.evalTemplate(r, "ItemSelector", sel, eff, r.effBound)
 		r.ctx = saved
 		if err != nil {
 			return false, err
+		}
+		if _, ok := fits(v, b); !ok {
+			return false, inputTooLarge(r.name, "ItemSelector")
 		}
 		inputs[i] = v
 	}
@@ -717,8 +761,13 @@ func (e *Engine) failRun(r *run, ae *Error) {
 		e.failRun(owner, err.(*Error))
 		return
 	}
+	ob, ok := fits(out, 0)
+	if !ok {
+		e.failRun(owner, outputTooLarge(owner.name))
+		return
+	}
 	e.record(owner.exec, event{eventKind: owner.plan.kind(kExited, owner.name), val: out})
-	owner.name, owner.input, owner.phase = next, out, phEnter
+	owner.name, owner.input, owner.phase, owner.inBound = next, out, phEnter, ob
 	e.ready = append(e.ready, owner)
 }
 

@@ -206,6 +206,9 @@ type intrinsicEnv struct {
 	// args is a stack of evaluated arguments, reused by nested calls and by
 	// every call made through the same env; functions must not keep it.
 	args []any
+	// jsonLen is the length of the text the last States.StringToJson
+	// decoded (it bounds the value's payload size; see callIntrinsicBound).
+	jsonLen int
 }
 
 type intrinsicFunc struct {
@@ -380,11 +383,12 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	return b.String(), nil
 }
 
-func fnStringToJSON(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
+func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	s, err := argString(f, args, 0)
 	if err != nil {
 		return nil, err
 	}
+	env.jsonLen = len(s)
 	v, err := decodeJSONString(s)
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)

@@ -21,6 +21,22 @@ type statePlan struct {
 
 	res *eventExtra // a Task's resourceType and resource
 
+	// sameOutput is set when the state's output is always its input
+	// unchanged (no paths, template or result), so its size, checked
+	// before, need not be checked again.
+	sameOutput bool
+	// How the state's paths change a payload's size bound (payload.go):
+	// inputPath and outputPath are pathKeep when the path selects one value
+	// (never larger than the whole) or none, pathEmpty for null ({}),
+	// pathUnknown otherwise; resultPath is rpReplace, rpDiscard or rpMerge
+	// and rpOverhead bounds what rpMerge adds besides the result (the
+	// objects it creates on the way). resultBound bounds a Pass state's
+	// Result.
+	inputPath, outputPath pathEffect
+	resultPath            rpEffect
+	rpOverhead            int32
+	resultBound           int32
+
 	// name is the state's name and kinds its history event kinds.
 	name  string
 	kinds [numKinds]*eventKind
@@ -124,6 +140,19 @@ func compilePlan(st *State, name string) *statePlan {
 			compileRule(&p.choices[i], &st.Choices[i])
 		}
 	}
+	p.inputPath, p.outputPath = pathEffectOf(st.InputPath), pathEffectOf(st.OutputPath)
+	p.resultPath, p.rpOverhead = rpEffectOf(st.ResultPath)
+	if st.Result != nil || st.resultSet {
+		p.resultBound = clampBound(PayloadSize(st.Result))
+	}
+	if st.InputPath == nil && st.OutputPath == nil {
+		switch st.Type {
+		case "Choice", "Wait", "Succeed":
+			p.sameOutput = true
+		case "Pass":
+			p.sameOutput = st.Parameters == nil && st.Result == nil && !st.resultSet && st.ResultPath == nil
+		}
+	}
 	if st.Type == "Task" {
 		rt, rs := resourceParts(st.Resource)
 		p.res = &eventExtra{resType: rt, res: rs}
@@ -190,6 +219,10 @@ type tmpl struct {
 	path   *Path
 	call   *Intrinsic
 	err    *Error
+	// bound bounds the payload size of a tLit's value, of a tObj's output
+	// without its evaluated fields (their keys included, each counted with
+	// a null value), of a tArr's brackets and commas (payload.go).
+	bound int32
 }
 
 type tmplField struct {
@@ -217,6 +250,19 @@ func hasDollar(v any) bool {
 }
 
 func compileTemplate(field string, v any) *tmpl {
+	t := compileTemplateNode(field, v)
+	switch t.kind {
+	case tLit:
+		t.bound = clampBound(PayloadSize(t.lit))
+	case tObj:
+		t.bound = clampBound(PayloadSize(t.proto))
+	case tArr:
+		t.bound = clampBound(2 + len(t.elems))
+	}
+	return t
+}
+
+func compileTemplateNode(field string, v any) *tmpl {
 	if !hasDollar(v) {
 		return &tmpl{kind: tLit, lit: v}
 	}
@@ -275,43 +321,72 @@ func compileDollar(field, key string, v any) *tmpl {
 }
 
 // evalTemplate evaluates a compiled template against input. field names the
-// template in error messages.
-func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any) (any, error) {
+// template in error messages. It also returns a bound of the output's
+// payload size (payload.go), from in, a bound of input's (0: not known):
+// a value a definite path selects from the input is never larger than the
+// input, a string's bound is its length, and only a container that came
+// from elsewhere (the context object, a path that may select many values,
+// an intrinsic function other than States.StringToJson) is walked.
+func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32) (any, int32, error) {
 	switch t.kind {
 	case tLit:
-		return t.lit, nil
+		return t.lit, t.bound, nil
 	case tObj:
 		out := maps.Clone(t.proto)
+		b := t.bound
 		for i := range t.fields {
 			f := &t.fields[i]
-			v, err := e.evalTemplate(r, field, f.t, input)
+			v, vb, err := e.evalTemplate(r, field, f.t, input, in)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			out[f.name] = v
+			b = addBounds(b, vb)
 		}
-		return out, nil
+		return out, b, nil
 	case tArr:
 		out := make([]any, len(t.elems))
+		b := t.bound
 		for i, el := range t.elems {
-			v, err := e.evalTemplate(r, field, el, input)
+			v, vb, err := e.evalTemplate(r, field, el, input, in)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			out[i] = v
+			b = addBounds(b, vb)
 		}
-		return out, nil
+		return out, b, nil
 	case tPath:
 		v, ok := e.evalParsed(r, t.path, input)
 		if !ok {
 			// States.Runtime, not States.ParameterPathFailure: see errors.go.
-			return nil, newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", t.expr, t.key, field, r.name)
+			return nil, 0, newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", t.expr, t.key, field, r.name)
 		}
-		return v, nil
+		if in > 0 && t.path.definite && !t.path.context {
+			return v, valueBound(v, in), nil
+		}
+		return v, valueBound(v, 0), nil
 	case tCall:
-		return e.callIntrinsic(r, t.call, input)
+		return e.callIntrinsicBound(r, t.call, input)
 	}
-	return nil, copyErr(t.err)
+	return nil, 0, copyErr(t.err)
+}
+
+// callIntrinsicBound is callIntrinsic with a bound of the result's payload
+// size. The text States.StringToJson decodes bounds its value: at most 3
+// bytes per byte of text (a byte that is not UTF-8 becomes U+FFFD; every
+// escape and token is written back no longer than it was;
+// FuzzStringToJSONBound checks it).
+func (e *Engine) callIntrinsicBound(r *run, f *Intrinsic, input any) (any, int32, error) {
+	e.ienv.jsonLen = -1
+	v, err := e.callIntrinsic(r, f, input)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Name == "States.StringToJson" && e.ienv.jsonLen >= 0 {
+		return v, clampBound(3 * e.ienv.jsonLen), nil
+	}
+	return v, valueBound(v, 0), nil
 }
 
 // callIntrinsic evaluates an intrinsic call with the engine's reusable
