@@ -89,6 +89,9 @@ func report(w io.Writer, r *loadtest.Result) {
 	fmt.Fprintf(w, "answers   %v, statuses %v (%d unique events over the tag limit, answered 400)\n", r.Answers, r.Status, r.Rejected)
 	fmt.Fprintf(w, "drain     %v (stream to the router, journeys to their first wait, state machine retries)\n", r.Drain.Round(time.Millisecond))
 	fmt.Fprintf(w, "stored    %d events, %d profiles, %d executions (expected %d), %d emails (welcome: %d must, %d may be sent)\n", r.Events, r.Profiles, r.Executions, r.ExpectedExecutions, r.Emails, r.WelcomeMust, r.WelcomeMay)
+	if r.Unrecorded > 0 {
+		fmt.Fprintf(w, "          %d of the emails went out but their message item stayed \"sending\" (recording SES's answer failed)\n", r.Unrecorded)
+	}
 	if len(r.Faults) > 0 {
 		keys := make([]string, 0, len(r.Faults))
 		total := 0
