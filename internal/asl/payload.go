@@ -128,6 +128,9 @@ func payloadBound(v any, limit int) int {
 // only a payload whose bound passes the limit has its exact size computed.
 // None of this allocates.
 func fits(v any, bound int32) (int32, bool) {
+	if verifyBound != nil {
+		verifyBound(v, bound)
+	}
 	if bound > 0 && bound <= MaxPayloadBytes {
 		return bound, true
 	}
@@ -137,6 +140,10 @@ func fits(v any, bound int32) (int32, bool) {
 	n := PayloadSize(v)
 	return clampBound(n), n <= MaxPayloadBytes
 }
+
+// verifyBound, when set (by tests), is given every payload fits checks
+// with the bound it was given.
+var verifyBound func(v any, bound int32)
 
 // clampBound converts a size to a bound: sizes past the limit are all
 // MaxPayloadBytes+1 (sums of a few bounds then stay far from overflowing).

@@ -172,3 +172,26 @@ func BenchmarkOverLimit(b *testing.B) {
 		})
 	}
 }
+
+// FuzzStringToJSONBound checks the bound callIntrinsicBound gives the value
+// of States.StringToJson: never more than 3 bytes of payload per byte of
+// the decoded text.
+func FuzzStringToJSONBound(f *testing.F) {
+	for _, s := range []string{
+		`{"a" : [1, 2.50, -3E+10, "x\n\"y\\\/", true, false, null]}`,
+		`"\u00e9\ud83d\ude00\u2028\u0001 \ud800"`,
+		"\"\xff\xfe\"",
+		`{"email_ok":true,"tags":["vip"],"first_name":"Ada"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := decodeJSONString(s)
+		if err != nil {
+			return
+		}
+		if n := PayloadSize(v); n > 3*len(s) {
+			t.Fatalf("StringToJson(%q): payload %d bytes, over 3 × %d", s, n, len(s))
+		}
+	})
+}

@@ -1,0 +1,26 @@
+package asl
+
+import "testing"
+
+// VerifyBounds makes every payload size check of the test fail it when the
+// bound the engine derived is below the payload's real size (PayloadSize).
+func VerifyBounds(t testing.TB) {
+	t.Helper()
+	verifyBound = func(v any, bound int32) {
+		if bound <= 0 {
+			return
+		}
+		if n := PayloadSize(v); n > int(bound) && bound <= MaxPayloadBytes {
+			t.Errorf("bound %d below the payload size %d of %.200s", bound, n, mustEncode(v))
+		}
+	}
+	t.Cleanup(func() { verifyBound = nil })
+}
+
+func mustEncode(v any) string {
+	s, err := encodeJSON(v)
+	if err != nil {
+		return err.Error()
+	}
+	return s
+}
