@@ -43,6 +43,9 @@ type ScriptEntry struct {
 	Echo   bool            `json:"echo,omitempty"`
 	Error  *string         `json:"error,omitempty"`
 	Cause  string          `json:"cause,omitempty"`
+	// Large returns {"s": "aaa…"} with Large a's: a result near Step
+	// Functions' 256 KiB limit without a case file that large.
+	Large int `json:"large,omitempty"`
 }
 
 // Result is what either engine did with one case: the line run.mjs prints.
@@ -162,6 +165,8 @@ func prepareScript(script map[string][]ScriptEntry) (map[string][]preparedEntry,
 				pe[i].err = &asl.Error{Name: *e.Error, Cause: e.Cause}
 			case e.Echo:
 				pe[i].echo = true
+			case e.Large > 0:
+				pe[i].output = map[string]any{"s": strings.Repeat("a", e.Large)}
 			default:
 				v, err := decode(e.Output)
 				if err != nil {

@@ -21,7 +21,7 @@
 //	  "cases": [{
 //	    "name": "...",
 //	    "input": {...},
-//	    "tasks": {"StateName": [{"output": <json>} | {"echo": true} | {"error": "Name", "cause": "..."}]},
+//	    "tasks": {"StateName": [{"output": <json>} | {"echo": true} | {"large": N} | {"error": "Name", "cause": "..."}]},
 //	    "waits": {"StateName": 0 | null},
 //	    "ignore": ["$.path"],          // compared by JSON type only (UUID, MathRandom, StartTime)
 //	    "elapsed": 11.5,               // optional: virtual seconds the execution takes (parcours only)
@@ -31,7 +31,9 @@
 //	}
 //
 // The i-th invocation of a Task state gets the i-th entry of its script and
-// the last entry repeats; "echo" returns the task's effective input. On the
+// the last entry repeats; "echo" returns the task's effective input;
+// "large" returns {"s": "aaa…"} with N a's (a result near the 256 KiB
+// limit without a case file that large). On the
 // peer every Wait state is overridden to 0 ms unless "waits" maps it to null
 // (then its Seconds/Timestamp paths are evaluated for real, so it must not
 // wait), and every Retry interval is overridden to 0 ms; parcours runs in
