@@ -77,7 +77,7 @@ func newError(name, format string, args ...any) *Error {
 // A task's result over the limit is different: AWS reports it as the
 // task's failure (TaskFailed, States.DataLimitExceeded) and a Catch on
 // States.ALL catches it, against that sentence of its documentation
-// (recorded against AWS; docs/asl-divergences.md#data-limit-task-result
+// (recorded against AWS; docs/asl-divergences.md#data-limit
 // gives the reference). parcours does what AWS does.
 func isTerminal(e *Error) bool {
 	return e.terminal || e.Name == ErrRuntime
