@@ -87,6 +87,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPath$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
 	$(GO) test -run '^$$' -fuzz '^FuzzIntrinsic$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
 	$(GO) test -run '^$$' -fuzz '^FuzzHTMLMatchesHTMLTemplate$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/mail
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckDepth$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
+	$(GO) test -run '^$$' -fuzz '^FuzzTime$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
+	$(GO) test -run '^$$' -fuzz '^FuzzUnquote$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/touchpoint
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/profile
+	$(GO) test -run '^$$' -fuzz '^FuzzRespond$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendCount$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/emf
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
+	$(GO) test -run '^$$' -fuzz '^FuzzStringToJSONBound$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
+	$(GO) test -run '^$$' -fuzz '^FuzzPayloadSize$$' -fuzztime $(or $(FUZZTIME),20s) ./internal/asl
 
 ## deploy: sam build + sam deploy (the first time: sam deploy --guided; docs/deploy.md)
 ## (make deploy ENV=prod uses samconfig.toml's [prod] section)
