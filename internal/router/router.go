@@ -107,6 +107,14 @@ func (h *Handler) record(ctx context.Context, rec events.DynamoDBEventRecord) er
 		return nil // another item kind: the stream carries the whole table
 	}
 	if body.DataType() != events.DataTypeString {
+		if _, erased := img[profile.AttrErasedAt]; erased {
+			// An erased event's tombstone (internal/erase keeps the key so
+			// a redelivery stays a duplicate). Written over the event it
+			// is a MODIFY, which returned above; written where the event
+			// had already gone (TTL) it is an INSERT, and there is nothing
+			// to start and nothing wrong.
+			return nil
+		}
 		return &poisonError{"event item has no event attribute"}
 	}
 	var ev touchpoint.Event

@@ -326,8 +326,15 @@ func TestPoisonAndFailureIsolation(t *testing.T) {
 	profileItem.Change.NewImage = map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute("PROFILE#a"), "sk": events.NewStringAttribute("PROFILE")}
 	removed := good2
 	removed.EventName = "REMOVE"
+	// An erasure's tombstone inserted where the event had expired: not
+	// poison, nothing to start (a second poison metric would be counted).
+	tombstone := good1
+	tombstone.Change.SequenceNumber = "tombstone"
+	tombstone.Change.NewImage = map[string]events.DynamoDBAttributeValue{
+		"pk": events.NewStringAttribute("EVENT#y"), "sk": events.NewStringAttribute("EVENT"), profile.AttrErasedAt: events.NewStringAttribute("2026-11-22T10:00:00Z"),
+	}
 
-	resp := e.handle(t, good1, bad, noImage, profileItem, removed, good2)
+	resp := e.handle(t, good1, bad, noImage, tombstone, profileItem, removed, good2)
 	if len(resp.BatchItemFailures) != 0 {
 		t.Errorf("poison records reported: %v", resp.BatchItemFailures)
 	}
