@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -208,13 +210,13 @@ func (h *Handler) privacy(ctx context.Context, name string, req touchpoint.Priva
 }
 
 func (h *Handler) reject(ctx context.Context, source string, status int, reason string) events.APIGatewayV2HTTPResponse {
-	h.log.WarnContext(ctx, "webhook rejected", "source", source, "status", status, "reason", reason)
+	h.log.WarnContext(ctx, "webhook rejected", "source", source, "status", status, "reason", logReason(reason))
 	h.metrics.Count(MetricRejected, 1, map[string]string{"Source": source})
 	return respond(status, Response{Status: "rejected", Reason: reason})
 }
 
 func (h *Handler) ignore(ctx context.Context, source, reason string) events.APIGatewayV2HTTPResponse {
-	h.log.InfoContext(ctx, "webhook ignored", "source", source, "reason", reason)
+	h.log.InfoContext(ctx, "webhook ignored", "source", source, "reason", logReason(reason))
 	h.metrics.Count(MetricIgnored, 1, map[string]string{"Source": source})
 	return respond(http.StatusAccepted, Response{Status: "ignored", Reason: reason})
 }
@@ -268,4 +270,30 @@ func hashOrEmpty(email string) string {
 		return ""
 	}
 	return profile.AddressHash(email)
+}
+
+// quoted matches a Go-quoted string (strconv.Quote, %q) in a reason;
+// keyword is what an event type, topic or consent state looks like.
+var (
+	quoted  = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	keyword = regexp.MustCompile(`^"[a-z0-9_./:-]{1,64}"$`)
+)
+
+// logReason is a rejection or ignore reason as logged. The decoders quote
+// the values the sender put in the payload (an unknown event type, topic,
+// consent state…); a value that looks like a keyword (lower case, digits,
+// _ . / : -) is kept for the engineer reading the log, any other is
+// replaced by "…", so that an address or a name sent in an unexpected
+// field does not reach the logs. The sender's answer keeps the whole
+// reason: it is their own data.
+func logReason(reason string) string {
+	if !strings.Contains(reason, `"`) {
+		return reason
+	}
+	return quoted.ReplaceAllStringFunc(reason, func(q string) string {
+		if keyword.MatchString(q) {
+			return q
+		}
+		return `"…"`
+	})
 }
