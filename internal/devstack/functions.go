@@ -176,7 +176,7 @@ func (s *Stack) setupFunctions(t *Template) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", id, err)
 			}
-			f.handler = lambda.NewHandler(fn)
+			f.handler = newConcurrentHandler(fn) // invoke.go
 		}
 		s.functions[id] = f
 		s.routes = append(s.routes, f.routes...)

@@ -155,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if out == nil {
 		out = io.Discard
 	}
+	out = &syncWriter{w: out} // invoke.go
 	s.metrics = out
 	s.log = slog.New(slog.NewJSONHandler(out, nil))
 	s.getenv = cfg.Getenv
