@@ -219,14 +219,7 @@ func (h *Handler) handle(ctx context.Context, in contract.SendRequest) (contract
 		return contract.SendResponse{}, fmt.Errorf("send %s/%s: ses: %w", in.Journey, in.Step, err)
 	}
 	id := aws.ToString(out.MessageId)
-	if _, err := h.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(h.Config.Table), Key: msgKey,
-		UpdateExpression:         aws.String("SET #s = :sent, #id = :id, sent_at = :at"),
-		ExpressionAttributeNames: map[string]string{"#s": AttrStatus, "#id": AttrSESMessageID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sent": str(msgSent), ":id": str(id), ":at": str(now.Format(time.RFC3339)),
-		},
-	}); err != nil {
+	if err := h.recordSent(ctx, msgKey, id, now); err != nil {
 		// The email is gone: answering an error would make the state
 		// machine retry a step that then finds "sending" (in doubt) and
 		// stops. Answer sent and leave the item as it is.
@@ -235,6 +228,46 @@ func (h *Handler) handle(ctx context.Context, in contract.SendRequest) (contract
 	log.InfoContext(ctx, "send: sent", "ses_message_id", id)
 	h.count("EmailsSent", in, "")
 	return contract.SendResponse{Status: contract.StatusSent}, nil
+}
+
+// recordAttempts is how many times recordSent writes SES's answer before
+// it gives up; recordBackoff is the first pause between two attempts,
+// doubled after each.
+const (
+	recordAttempts = 5
+	recordBackoff  = 20 * time.Millisecond
+)
+
+// recordSent marks the claimed message item sent, with SES's message id.
+// The email has left by then, so a failure here cannot be handed to the
+// state machine to retry (the retried step would find the claim and stop,
+// in doubt): it is retried here, on any error — including the
+// TransactionConflictException the SDK does not retry — up to
+// recordAttempts times, over about 300 ms at most.
+func (h *Handler) recordSent(ctx context.Context, msgKey map[string]types.AttributeValue, id string, now time.Time) error {
+	in := &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.Config.Table), Key: msgKey,
+		UpdateExpression:         aws.String("SET #s = :sent, #id = :id, sent_at = :at"),
+		ExpressionAttributeNames: map[string]string{"#s": AttrStatus, "#id": AttrSESMessageID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sent": str(msgSent), ":id": str(id), ":at": str(now.Format(time.RFC3339)),
+		},
+	}
+	wait := recordBackoff
+	for attempt := 1; ; attempt++ {
+		_, err := h.DB.UpdateItem(ctx, in)
+		if err == nil || attempt == recordAttempts || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 2
+	}
 }
 
 // completeOrder returns the trigger's order with its number, total and
