@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -97,9 +98,10 @@ type initTime struct {
 
 var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
 
-// goBench runs go test -bench and parses its lines.
-func (r *report) goBench(ctx context.Context, root, pattern, benchtime, pkg string) ([]result, error) {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", benchtime, "-count", "1", pkg}
+// goBench runs go test -bench count times and parses its lines; with more
+// than one run, each benchmark's metrics are the medians of its runs.
+func (r *report) goBench(ctx context.Context, root, pattern, benchtime string, count int, pkg string) ([]result, error) {
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", benchtime, "-count", strconv.Itoa(count), pkg}
 	r.Commands = append(r.Commands, "go "+strings.Join(quote(args), " "))
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
@@ -109,7 +111,39 @@ func (r *report) goBench(ctx context.Context, root, pattern, benchtime, pkg stri
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("go test %s: %w\n%s%s", pkg, err, stdout.String(), stderr.String())
 	}
-	return parse(&stdout), nil
+	return medians(parse(&stdout)), nil
+}
+
+// medians folds the runs of each benchmark (same name, in first-seen
+// order) into one result whose every metric is the median of its runs (the
+// lower middle value for an even count), so one run disturbed by the
+// machine's other work does not decide a ratio.
+func medians(rs []result) []result {
+	var order []string
+	runs := map[string][]result{}
+	for _, r := range rs {
+		if _, ok := runs[r.Name]; !ok {
+			order = append(order, r.Name)
+		}
+		runs[r.Name] = append(runs[r.Name], r)
+	}
+	out := make([]result, 0, len(order))
+	for _, name := range order {
+		rr := runs[name]
+		m := result{Name: name, N: rr[0].N, Metrics: map[string]float64{}}
+		for unit := range rr[0].Metrics {
+			var vs []float64
+			for _, r := range rr {
+				if v, ok := r.Metrics[unit]; ok {
+					vs = append(vs, v)
+				}
+			}
+			sort.Float64s(vs)
+			m.Metrics[unit] = vs[(len(vs)-1)/2]
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func parse(rd io.Reader) []result {
@@ -148,16 +182,16 @@ func quote(args []string) []string {
 func run(ctx context.Context, root, benchtime, engineTime string, initRuns, e2eCount int) (*report, error) {
 	r := &report{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Machine: machine(ctx)}
 	var err error
-	if r.Ingest, err = r.goBench(ctx, root, "^(BenchmarkIngest|BenchmarkFloor|BenchmarkIngestEmulator)$", benchtime, "./internal/ingest"); err != nil {
+	if r.Ingest, err = r.goBench(ctx, root, "^(BenchmarkIngest|BenchmarkFloor|BenchmarkIngestEmulator)$", benchtime, 5, "./internal/ingest"); err != nil {
 		return nil, err
 	}
-	if r.Decode, err = r.goBench(ctx, root, "^(BenchmarkDecode|BenchmarkFloor)$", benchtime, "./internal/touchpoint"); err != nil {
+	if r.Decode, err = r.goBench(ctx, root, "^(BenchmarkDecode|BenchmarkFloor)$", benchtime, 5, "./internal/touchpoint"); err != nil {
 		return nil, err
 	}
-	if r.Send, err = r.goBench(ctx, root, "^BenchmarkSend$", benchtime, "./internal/send"); err != nil {
+	if r.Send, err = r.goBench(ctx, root, "^BenchmarkSend$", benchtime, 3, "./internal/send"); err != nil {
 		return nil, err
 	}
-	if r.Engine, err = r.goBench(ctx, root, "^BenchmarkEngineVsPeer$", engineTime, "./internal/asl/difftest"); err != nil {
+	if r.Engine, err = r.goBench(ctx, root, "^BenchmarkEngineVsPeer$", engineTime, 3, "./internal/asl/difftest"); err != nil {
 		return nil, err
 	}
 	if err := r.artifacts(ctx, root, initRuns); err != nil {

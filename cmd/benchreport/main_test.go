@@ -65,3 +65,27 @@ func TestIntroNamesKeptSections(t *testing.T) {
 		}
 	}
 }
+
+func TestMedians(t *testing.T) {
+	rs := parse(strings.NewReader(`BenchmarkIngest/standard-2   	   81564	     14920 ns/op	    4931 B/op	      60 allocs/op
+BenchmarkFloor/standard-2    	  123494	      9814 ns/op	    4608 B/op	     113 allocs/op
+BenchmarkIngest/standard-2   	   78938	     23400 ns/op	    4930 B/op	      60 allocs/op
+BenchmarkFloor/standard-2    	  114478	     10817 ns/op	    4608 B/op	     113 allocs/op
+BenchmarkIngest/standard-2   	   79380	     14748 ns/op	    4930 B/op	      60 allocs/op
+BenchmarkIngest/standard-2   	   79380	     15000 ns/op	    4930 B/op	      60 allocs/op
+`))
+	got := medians(rs)
+	if len(got) != 2 || got[0].Name != "BenchmarkIngest/standard" || got[1].Name != "BenchmarkFloor/standard" {
+		t.Fatalf("medians = %+v", got)
+	}
+	// 14748, 14920, 15000, 23400: the lower middle value; the disturbed run does not count.
+	if v := got[0].Metrics["ns/op"]; v != 14920 {
+		t.Errorf("ingest ns/op = %v, want 14920", v)
+	}
+	if v := got[1].Metrics["ns/op"]; v != 9814 {
+		t.Errorf("floor ns/op = %v, want 9814 (lower middle of two)", v)
+	}
+	if v := got[0].Metrics["allocs/op"]; v != 60 {
+		t.Errorf("allocs/op = %v", v)
+	}
+}
