@@ -59,8 +59,8 @@ type Handler struct {
 	Now           func() time.Time
 }
 
-// poisonError is a record that can never be processed: retrying it would
-// only hold back the shard.
+// poisonError is a record that can never be processed (not an event item
+// the router can read): it goes to the failure destination.
 type poisonError struct{ reason string }
 
 func (e *poisonError) Error() string { return e.reason }
@@ -70,9 +70,13 @@ func (e *poisonError) Error() string { return e.reason }
 // BatchItemFailures, so the event source mapping retries from it; the
 // executions already started are not duplicated by the replay (names are
 // deterministic). A poison record (not an event item the router can read)
-// is logged, counted (RouterPoisonRecords) and acknowledged: the event
-// item stays in the table for an operator, and the records after it are
-// neither held back nor replayed. docs/runtime.md explains the choice.
+// is logged at ERROR, counted (RouterPoisonRecords) and reported too:
+// retrying cannot help it, but reporting is what sends it, once the event
+// source mapping's retries are spent, to the mapping's OnFailure
+// destination (the SQS dead-letter queue, whose depth alarms), where the
+// engineer on call sees it; the event item stays in the table. The
+// records after it in the batch are replayed with it, harmlessly (names
+// are deterministic, entry items conditional). docs/runtime.md explains.
 func (h *Handler) Handle(ctx context.Context, in events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range in.Records {
@@ -81,9 +85,10 @@ func (h *Handler) Handle(ctx context.Context, in events.DynamoDBEvent) (events.D
 		switch {
 		case err == nil:
 		case errors.As(err, &poison):
-			h.Log.ErrorContext(ctx, "router: poison record acknowledged", "event_id", rec.EventID,
+			h.Log.ErrorContext(ctx, "router: poison record, reported for the failure destination", "event_id", rec.EventID,
 				"sequence_number", rec.Change.SequenceNumber, "reason", poison.reason)
 			h.Metrics.Count("RouterPoisonRecords", 1, nil)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 		default:
 			h.Log.ErrorContext(ctx, "router: record failed, reported for retry", "event_id", rec.EventID,
 				"sequence_number", rec.Change.SequenceNumber, "err", err)
