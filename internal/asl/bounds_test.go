@@ -8,6 +8,7 @@ import (
 
 	"github.com/parcours/parcours/internal/asl"
 	"github.com/parcours/parcours/internal/asl/difftest"
+	"github.com/parcours/parcours/internal/modroot"
 )
 
 // TestPayloadBoundsNeverBelowSize runs every differential case (the
@@ -15,7 +16,7 @@ import (
 // size bound it derives checked against the payload's real size: a bound
 // below it could let a payload over 262,144 bytes through.
 func TestPayloadBoundsNeverBelowSize(t *testing.T) {
-	root, err := difftest.RepoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/parcours/parcours/internal/ddbtx"
+	"github.com/parcours/parcours/internal/modroot"
 	"github.com/parcours/parcours/internal/profile"
 )
 
@@ -251,7 +252,7 @@ func withTTL(next http.Handler) http.Handler {
 
 // dynalitePaths returns the pinned node binary and dynalite's CLI.
 func dynalitePaths() (node, cli string, err error) {
-	root, err := repoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return "", "", fmt.Errorf("dynalite: %w", err)
 	}
@@ -263,25 +264,6 @@ func dynalitePaths() (node, cli string, err error) {
 		}
 	}
 	return node, cli, nil
-}
-
-// repoRoot finds the module root (the directory holding go.mod) from the
-// working directory (a test's is its package directory).
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // nodeProcess is a running dynalite.

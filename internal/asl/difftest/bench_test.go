@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/asl"
+	"github.com/parcours/parcours/internal/modroot"
 )
 
 // peerExecutions is how many executions bench.mjs runs per workload: enough
@@ -113,7 +114,7 @@ func peerRate(b *testing.B, root string, w benchWorkload) float64 {
 // (the profile on every re-read) and keep an event history (parcours' has
 // Task events the peer's log lacks).
 func BenchmarkEngineVsPeer(b *testing.B) {
-	root, err := RepoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func BenchmarkEngineVsPeer(b *testing.B) {
 //
 //	go test -run '^$' -bench EngineCompiled -benchmem -cpuprofile cpu.out ./internal/asl/difftest
 func BenchmarkEngineCompiled(b *testing.B) {
-	root, err := RepoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		b.Fatal(err)
 	}

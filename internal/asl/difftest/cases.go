@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,25 +57,6 @@ type Result struct {
 	Cause  *string         `json:"cause,omitempty"`
 	States []string        `json:"states,omitempty"`
 	Nested []string        `json:"nested,omitempty"`
-}
-
-// RepoRoot finds the module root (the directory holding go.mod) from the
-// working directory.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Node returns the pinned Node 22 binary, or an error telling how to get it.

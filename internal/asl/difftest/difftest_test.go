@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parcours/parcours/internal/modroot"
 )
 
 // minDefinitions is the floor the issue sets for hand-written definitions.
@@ -55,7 +57,7 @@ func loadSuite(t testing.TB, root string) []suiteFile {
 }
 
 func TestDifferential(t *testing.T) {
-	root, err := RepoRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}
