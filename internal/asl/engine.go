@@ -111,7 +111,7 @@ func (c TaskCall) ContextObject() map[string]any {
 			"Id":        x.ARN,
 			"Name":      x.Name,
 			"StartTime": formatTime(x.StartTime),
-			"Input":     x.Input,
+			"Input":     Plain(x.Input),
 			"RoleArn":   roleARN,
 		}
 		ctx["StateMachine"] = map[string]any{
@@ -196,7 +196,7 @@ type Execution struct {
 	smName      string
 	// ctxExec and ctxSM are the Execution and StateMachine objects of the
 	// context object, built on first use.
-	ctxExec, ctxSM map[string]any
+	ctxExec, ctxSM *Object
 	// startStr is StartTime as the context object writes it, once read.
 	startStr any
 }

@@ -4,13 +4,21 @@ package asl
 // ignored) against input, outside any execution, with the engine's own
 // semantics. ctx is the context object $$ paths read; nil means none. The
 // router uses it for the journey filters in statemachines/triggers.json.
-// input must be in the engine's JSON representation (see Normalize).
+// input is normalized (see Normalize) first.
 func EvalChoice(c *ChoiceRule, input any, ctx map[string]any) (bool, error) {
-	if ctx == nil {
-		ctx = map[string]any{}
+	cv, err := Normalize(ctx)
+	if err != nil {
+		return false, err
+	}
+	if input, err = Normalize(input); err != nil {
+		return false, err
+	}
+	co, _ := cv.(*Object)
+	if co == nil {
+		co = emptyObject
 	}
 	e := NewEngine(EngineOptions{})
 	var rule cRule
 	compileRule(&rule, c)
-	return e.evalRule(&run{name: "filter", ctx: ctx}, &rule, input)
+	return e.evalRule(&run{name: "filter", ctx: co}, &rule, input)
 }

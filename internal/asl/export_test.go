@@ -24,3 +24,12 @@ func mustEncode(v any) string {
 	}
 	return s
 }
+
+// norm is Normalize for values a test knows are JSON.
+func norm(v any) any {
+	n, err := Normalize(v)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}

@@ -208,8 +208,18 @@ func lowerFirst(s string) string {
 }
 
 // States returns the states entered, in order, with their inputs and
-// outputs (states of Parallel branches and Map iterations included).
+// outputs (states of Parallel branches and Map iterations included), as
+// Plain values (objects as map[string]any).
 func (x *Execution) States() []StateEntry {
+	st := x.states()
+	for i := range st {
+		st[i].Input, st[i].Output = Plain(st[i].Input), Plain(st[i].Output)
+	}
+	return st
+}
+
+// states is States with the values as the engine holds them.
+func (x *Execution) states() []StateEntry {
 	if x.engine != nil {
 		x.engine.mu.Lock()
 		defer x.engine.mu.Unlock()
@@ -235,7 +245,7 @@ func (x *Execution) States() []StateEntry {
 
 // StateNames returns the names of the states entered, in order.
 func (x *Execution) StateNames() []string {
-	st := x.States()
+	st := x.states()
 	names := make([]string, len(st))
 	for i, s := range st {
 		names[i] = s.Name

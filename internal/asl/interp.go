@@ -43,10 +43,10 @@ type run struct {
 	attempts   []int // per retrier
 	retryCount int
 
-	parent *join // the join this run reports to (nil at the top level)
-	index  int   // position in parent's results
-	child  *join // the join this run waits on (Parallel/Map)
-	ctx    map[string]any
+	parent *join      // the join this run reports to (nil at the top level)
+	index  int        // position in parent's results
+	child  *join      // the join this run waits on (Parallel/Map)
+	ctx    *Object    // $$, once built (contextObject)
 	plan   *statePlan // st's
 }
 
@@ -84,20 +84,19 @@ func (r *run) alive() bool {
 // StateMachine objects are built once per execution and shared by every
 // state's context object (values are never mutated); only State is new per
 // state entry (and retry).
-func (e *Engine) contextObject(r *run) map[string]any {
+func (e *Engine) contextObject(r *run) *Object {
 	if r.ctx != nil {
 		return r.ctx
 	}
 	x := r.exec
-	r.ctx = map[string]any{
-		"Execution": e.ctxExecution(x),
-		"State": map[string]any{
-			"Name":        r.name,
-			"EnteredTime": formatTime(r.entered),
-			"RetryCount":  intNumber(int64(r.retryCount)),
-		},
-		"StateMachine": x.ctxSM,
-	}
+	state := newObject(3) // in key order
+	state.members[0] = Member{"EnteredTime", formatTime(r.entered)}
+	state.members[1] = Member{"Name", r.name}
+	state.members[2] = Member{"RetryCount", intNumber(int64(r.retryCount))}
+	r.ctx = newObject(3)
+	r.ctx.members[0] = Member{"Execution", e.ctxExecution(x)}
+	r.ctx.members[1] = Member{"State", state}
+	r.ctx.members[2] = Member{"StateMachine", x.ctxSM}
 	return r.ctx
 }
 
@@ -144,7 +143,7 @@ func (e *Engine) applyPath(r *run, field string, p *string, input any) (any, err
 		return input, nil
 	}
 	if IsNullPath(p) {
-		return map[string]any{}, nil
+		return emptyObject, nil
 	}
 	v, ok, err := e.evalPath(r, *p, input)
 	if err != nil {
@@ -188,7 +187,7 @@ func (e *Engine) resultPath(r *run, p *string, input, result any) (any, error) {
 	if err != nil {
 		return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
 	}
-	if _, ok := input.(map[string]any); !ok {
+	if _, ok := input.(*Object); !ok {
 		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input of type %s in state '%s'", *p, typeName(input), r.name)
 	}
 	out, err := setPath(input, path.segs, result)
@@ -314,7 +313,9 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 		if !matches(c.ErrorEquals, ae, isTask) {
 			continue
 		}
-		errOut := map[string]any{"Error": ae.Name, "Cause": ae.Cause}
+		errOut := newObject(2) // in key order
+		errOut.members[0] = Member{"Cause", ae.Cause}
+		errOut.members[1] = Member{"Error", ae.Name}
 		out, err := e.resultPath(r, c.ResultPath, r.input, errOut)
 		if err != nil {
 			return nil, "", err
@@ -336,7 +337,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		}
 		result, rb := eff, r.effBound
 		if st.Result != nil || st.resultSet {
-			result, rb = st.Result, r.plan.resultBound
+			result, rb = r.plan.result, r.plan.resultBound
 		}
 		out, err = e.outputs(r, st, result, rb, false)
 		return out, next, false, err
@@ -664,12 +665,12 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 			inputs[i] = it
 			continue
 		}
-		ctxObj := e.contextObject(r)
-		withItem := make(map[string]any, len(ctxObj)+1)
-		for k, v := range ctxObj {
-			withItem[k] = v
-		}
-		withItem["Map"] = map[string]any{"Item": map[string]any{"Index": intNumber(int64(i)), "Value": it}}
+		item := newObject(2) // in key order
+		item.members[0] = Member{"Index", intNumber(int64(i))}
+		item.members[1] = Member{"Value", it}
+		mapObj := newObject(1)
+		mapObj.members[0] = Member{"Item", item}
+		withItem := e.contextObject(r).with("Map", mapObj)
 		saved := r.ctx
 		r.ctx = withItem
 		v, b, err := e.evalTemplate(r, "ItemSelector", sel, eff, r.effBound)

@@ -568,8 +568,8 @@ func fnHash(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 }
 
 func fnJSONMerge(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
-	a, ok1 := args[0].(map[string]any)
-	b, ok2 := args[1].(map[string]any)
+	a, ok1 := args[0].(*Object)
+	b, ok2 := args[1].(*Object)
 	if !ok1 || !ok2 {
 		return nil, intrinsicErr(f, "the first two arguments must be objects")
 	}
@@ -580,14 +580,24 @@ func fnJSONMerge(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if deep {
 		return nil, intrinsicErr(f, "only the shallow merge is supported: argument 3 must be false")
 	}
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+	// Both are sorted: merge them, b's value winning a shared key.
+	ms := make([]Member, 0, a.Len()+b.Len())
+	i, j := 0, 0
+	for i < a.Len() || j < b.Len() {
+		switch {
+		case j == b.Len() || (i < a.Len() && a.members[i].Key < b.members[j].Key):
+			ms = append(ms, a.members[i])
+			i++
+		case i == a.Len() || b.members[j].Key < a.members[i].Key:
+			ms = append(ms, b.members[j])
+			j++
+		default:
+			ms = append(ms, b.members[j])
+			i++
+			j++
+		}
 	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out, nil
+	return objectOf(ms), nil
 }
 
 // fnMathRandom returns an integer in [start, end). With a seed argument the

@@ -14,7 +14,7 @@ import (
 const maxJSONDepth = 10000
 
 // decodeJSON parses one JSON document into the engine's values (nil, bool,
-// string, json.Number, []any, map[string]any), exactly as encoding/json with
+// string, json.Number, []any, *Object), exactly as encoding/json with
 // UseNumber does — duplicate keys keep the last value, invalid UTF-8 and
 // lone surrogates become U+FFFD — but in one pass without reflection:
 // States.StringToJson runs it on every profile read of a journey.
@@ -65,7 +65,7 @@ func (d *jsonDecoder) document() (any, error) {
 type jsonDecoder struct {
 	b    string
 	i    int
-	kv   []kvPair // members of the objects being decoded, innermost last
+	kv   []Member // members of the objects being decoded, innermost last
 	arr  []any    // elements of the arrays being decoded, innermost last
 	slab []string // the current document's boxed strings and numbers (box)
 }
@@ -100,11 +100,6 @@ func (d *jsonDecoder) box(typ unsafe.Pointer, s string) any {
 	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
 	w[0], w[1] = typ, unsafe.Pointer(&d.slab[len(d.slab)-1])
 	return v
-}
-
-type kvPair struct {
-	k string
-	v any
 }
 
 // The error texts are encoding/json's (users of `parcours asl run` see them).
@@ -182,7 +177,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == '}' {
 		d.i++
-		return map[string]any{}, nil
+		return emptyObject, nil
 	}
 	mark := len(d.kv)
 	for {
@@ -209,7 +204,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.kv = append(d.kv, kvPair{k, v})
+		d.kv = append(d.kv, Member{k, v})
 		d.space()
 		if d.i >= len(d.b) {
 			return nil, errJSONEnd
@@ -220,10 +215,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			d.space()
 		case '}':
 			d.i++
-			m := make(map[string]any, len(d.kv)-mark)
-			for _, p := range d.kv[mark:] {
-				m[p.k] = p.v // a duplicate key keeps the last value
-			}
+			m := objectOf(d.kv[mark:]) // a duplicate key keeps the last value
 			clear(d.kv[mark:])
 			d.kv = d.kv[:mark]
 			return m, nil

@@ -2,7 +2,6 @@ package asl
 
 import (
 	"fmt"
-	"maps"
 	"strconv"
 	"strings"
 )
@@ -339,7 +338,8 @@ func (ps *pathParser) quoted() (string, error) {
 
 // Eval evaluates the path against root (or ctx for "$$" paths). For a
 // definite path it returns the value and whether it exists; for an indefinite
-// path it returns the array of matches and true.
+// path it returns the array of matches and true. root and ctx are in the
+// engine's representation (see Normalize).
 func (p *Path) Eval(root, ctx any) (any, bool) {
 	start := root
 	if p.context {
@@ -377,12 +377,11 @@ func (p *Path) Eval(root, ctx any) (any, bool) {
 func step1(v any, sg pathSeg) (any, bool) {
 	switch sg.op {
 	case segName:
-		m, ok := v.(map[string]any)
+		m, ok := v.(*Object)
 		if !ok {
 			return nil, false
 		}
-		e, ok := m[sg.name]
-		return e, ok
+		return m.Get(sg.name)
 	case segIndex:
 		a, ok := v.([]any)
 		if !ok {
@@ -407,9 +406,9 @@ func apply(out []any, v any, sg pathSeg, root any) []any {
 			out = append(out, e)
 		}
 	case segNames:
-		if m, ok := v.(map[string]any); ok {
+		if m, ok := v.(*Object); ok {
 			for _, n := range sg.names {
-				if e, ok := m[n]; ok {
+				if e, ok := m.Get(n); ok {
 					out = append(out, e)
 				}
 			}
@@ -452,10 +451,10 @@ func apply(out []any, v any, sg pathSeg, root any) []any {
 					out = append(out, e)
 				}
 			}
-		case map[string]any:
-			for _, k := range sortedKeys(x) {
-				if sg.filter.test(x[k], root) {
-					out = append(out, x[k])
+		case *Object:
+			for _, m := range x.members {
+				if sg.filter.test(m.Value, root) {
+					out = append(out, m.Value)
 				}
 			}
 		}
@@ -480,9 +479,9 @@ func appendChildren(out []any, v any) []any {
 	switch x := v.(type) {
 	case []any:
 		out = append(out, x...)
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			out = append(out, x[k])
+	case *Object:
+		for _, m := range x.members {
+			out = append(out, m.Value)
 		}
 	}
 	return out
@@ -497,9 +496,9 @@ func applyRecursive(out []any, v any, sg pathSeg, root any) []any {
 		for _, e := range x {
 			out = applyRecursive(out, e, sg, root)
 		}
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			out = applyRecursive(out, x[k], sg, root)
+	case *Object:
+		for _, m := range x.members {
+			out = applyRecursive(out, m.Value, sg, root)
 		}
 	}
 	return out
@@ -715,19 +714,13 @@ func setPath(root any, segs []pathSeg, v any) (any, error) {
 	sg := segs[0]
 	switch sg.op {
 	case segName:
-		var m map[string]any
-		switch x := root.(type) {
-		case map[string]any:
-			m = maps.Clone(x) // copies the map's groups, no rehashing
-			if m == nil {
-				m = map[string]any{}
-			}
-		default:
+		m, ok := root.(*Object)
+		if !ok {
 			return nil, fmt.Errorf("cannot set field %q on a %s", sg.name, typeName(root))
 		}
 		var child any
 		var err error
-		if old, ok := m[sg.name]; ok {
+		if old, ok := m.Get(sg.name); ok {
 			child, err = setPath(old, segs[1:], v)
 		} else {
 			child, err = buildPath(segs[1:], v)
@@ -735,8 +728,7 @@ func setPath(root any, segs []pathSeg, v any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[sg.name] = child
-		return m, nil
+		return m.with(sg.name, child), nil
 	case segIndex:
 		a, ok := root.([]any)
 		if !ok {
@@ -772,5 +764,7 @@ func buildPath(segs []pathSeg, v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{segs[0].name: child}, nil
+	o := newObject(1)
+	o.members[0] = Member{segs[0].name, child}
+	return o, nil
 }

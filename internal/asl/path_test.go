@@ -67,7 +67,7 @@ func TestPathContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, ok := p.Eval(nil, map[string]any{"Execution": map[string]any{"Name": "n1"}})
+	v, ok := p.Eval(nil, norm(map[string]any{"Execution": map[string]any{"Name": "n1"}}))
 	if !ok || v != "n1" || !p.Context() || !p.Definite() {
 		t.Fatalf("%v %v", v, ok)
 	}
@@ -136,7 +136,7 @@ func FuzzPath(f *testing.F) {
 	for _, s := range []string{"$", "$.a.b[1]", "$['x'][*]", "$..c", "$.l[?(@.p > 2 && @.q == 'b')]", "$[1:3:2]", "$$.Map.Item.Value", "$.a[-1]", "$[0,1]"} {
 		f.Add(s)
 	}
-	root := map[string]any{"a": map[string]any{"b": []any{"x", "y"}}, "l": []any{map[string]any{"p": intNumber(3)}}}
+	root := norm(map[string]any{"a": map[string]any{"b": []any{"x", "y"}}, "l": []any{map[string]any{"p": intNumber(3)}}})
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParsePath(s)
 		if err != nil {

@@ -38,8 +38,14 @@ func PayloadSize(v any) int {
 		return stringSize(x)
 	case json.Number:
 		return len(x)
+	case *Object:
+		n := 2 + max(x.Len()-1, 0) // braces and commas
+		for k, e := range x.All() {
+			n += stringSize(k) + 1 + PayloadSize(e)
+		}
+		return n
 	case map[string]any:
-		n := 2 + max(len(x)-1, 0) // braces and commas
+		n := 2 + max(len(x)-1, 0)
 		for k, e := range x {
 			n += stringSize(k) + 1 + PayloadSize(e)
 		}
@@ -99,10 +105,10 @@ func payloadBound(v any, limit int) int {
 		return 2 + 6*len(x)
 	case json.Number:
 		return len(x)
-	case map[string]any:
-		n := 2 + 2*len(x) // braces, commas and colons
-		for k, e := range x {
-			n += 2 + 6*len(k) + payloadBound(e, limit)
+	case *Object:
+		n := 2 + 2*x.Len() // braces, commas and colons
+		for _, m := range x.members {
+			n += 2 + 6*len(m.Key) + payloadBound(m.Value, limit)
 			if n > limit {
 				return n
 			}
@@ -162,7 +168,7 @@ func addBounds(a, b int32) int32 {
 // payload of that bound), or else is walked.
 func valueBound(v any, in int32) int32 {
 	switch v.(type) {
-	case map[string]any, []any:
+	case *Object, []any:
 		if in > 0 {
 			return in
 		}

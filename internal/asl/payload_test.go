@@ -39,6 +39,11 @@ func wideEscapes(v any) int {
 			count(k)
 			n += wideEscapes(e)
 		}
+	case *Object:
+		for k, e := range x.All() {
+			count(k)
+			n += wideEscapes(e)
+		}
 	case []any:
 		for _, e := range x {
 			n += wideEscapes(e)

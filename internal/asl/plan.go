@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"maps"
 	"strings"
 	"sync"
 )
@@ -36,6 +35,7 @@ type statePlan struct {
 	resultPath            rpEffect
 	rpOverhead            int32
 	resultBound           int32
+	result                any // a Pass state's Result, in the engine's representation
 
 	// name is the state's name and kinds its history event kinds.
 	name  string
@@ -143,7 +143,8 @@ func compilePlan(st *State, name string) *statePlan {
 	p.inputPath, p.outputPath = pathEffectOf(st.InputPath), pathEffectOf(st.OutputPath)
 	p.resultPath, p.rpOverhead = rpEffectOf(st.ResultPath)
 	if st.Result != nil || st.resultSet {
-		p.resultBound = clampBound(PayloadSize(st.Result))
+		p.result = literal(st.Result)
+		p.resultBound = clampBound(PayloadSize(p.result))
 	}
 	if st.InputPath == nil && st.OutputPath == nil {
 		switch st.Type {
@@ -211,11 +212,11 @@ const (
 type tmpl struct {
 	kind   tmplKind
 	lit    any
-	fields []tmplField    // tObj: the fields to evaluate, keys as written sorted
-	proto  map[string]any // tObj: every output key, the literal fields with their values (cloned for each output)
-	elems  []*tmpl        // tArr
-	key    string         // tPath: the key as written (with ".$"), for messages
-	expr   string         // tPath: the path as written
+	fields []tmplField // tObj: the fields to evaluate, keys as written sorted
+	proto  *Object     // tObj: every output key, the literal fields with their values (copied for each output)
+	elems  []*tmpl     // tArr
+	key    string      // tPath: the key as written (with ".$"), for messages
+	expr   string      // tPath: the path as written
 	path   *Path
 	call   *Intrinsic
 	err    *Error
@@ -227,6 +228,7 @@ type tmpl struct {
 
 type tmplField struct {
 	name string // the output key (".$" stripped)
+	idx  int    // its index in proto
 	t    *tmpl
 }
 
@@ -264,31 +266,36 @@ func compileTemplate(field string, v any) *tmpl {
 
 func compileTemplateNode(field string, v any) *tmpl {
 	if !hasDollar(v) {
-		return &tmpl{kind: tLit, lit: v}
+		return &tmpl{kind: tLit, lit: literal(v)}
 	}
 	switch x := v.(type) {
 	case map[string]any:
 		// Sorted keys: intrinsic functions that draw random numbers must
 		// draw them in a stable order for seeded runs to repeat.
-		// The prototype map holds every output key: the literal fields
+		// The prototype object holds every output key: the literal fields
 		// (no ".$" at or below them, so no effects) with their values, the
-		// others with nil. An output is a clone of it (its groups copied,
-		// nothing rehashed, no growth) with the evaluated fields then set
-		// in key order. A ".$" key sorts after the plain key it shadows
+		// others with nil. An output is a copy of it (one allocation, one
+		// memmove) with the evaluated fields then set in key order, each
+		// at its index. A ".$" key sorts after the plain key it shadows
 		// ("a" < "a.$"), so it still wins.
-		t := &tmpl{kind: tObj, proto: make(map[string]any, len(x))}
+		t := &tmpl{kind: tObj}
+		var ms []Member
 		for _, k := range sortedKeys(x) {
 			if name, ok := strings.CutSuffix(k, ".$"); ok {
 				t.fields = append(t.fields, tmplField{name: name, t: compileDollar(field, k, x[k])})
-				t.proto[name] = nil
+				ms = append(ms, Member{name, nil})
 				continue
 			}
 			if !hasDollar(x[k]) {
-				t.proto[k] = x[k]
+				ms = append(ms, Member{k, literal(x[k])})
 				continue
 			}
 			t.fields = append(t.fields, tmplField{name: k, t: compileTemplate(field, x[k])})
-			t.proto[k] = nil
+			ms = append(ms, Member{k, nil})
+		}
+		t.proto = objectOf(ms)
+		for i := range t.fields {
+			t.fields[i].idx, _ = t.proto.find(t.fields[i].name)
 		}
 		return t
 	case []any:
@@ -298,7 +305,17 @@ func compileTemplateNode(field string, v any) *tmpl {
 		}
 		return t
 	}
-	return &tmpl{kind: tLit, lit: v}
+	return &tmpl{kind: tLit, lit: literal(v)}
+}
+
+// literal is a definition's value (decoded by encoding/json) in the
+// engine's representation.
+func literal(v any) any {
+	n, err := Normalize(v)
+	if err != nil {
+		return v
+	}
+	return n
 }
 
 func compileDollar(field, key string, v any) *tmpl {
@@ -332,7 +349,8 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 	case tLit:
 		return t.lit, t.bound, nil
 	case tObj:
-		out := maps.Clone(t.proto)
+		out := newObject(t.proto.Len())
+		copy(out.members, t.proto.members)
 		b := t.bound
 		for i := range t.fields {
 			f := &t.fields[i]
@@ -340,7 +358,7 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 			if err != nil {
 				return nil, 0, err
 			}
-			out[f.name] = v
+			out.members[f.idx].Value = v
 			b = addBounds(b, vb)
 		}
 		return out, b, nil
@@ -482,19 +500,17 @@ func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
 
 // ctxExecution returns the context object's Execution object, building it
 // (and the StateMachine object) once per execution run.
-func (e *Engine) ctxExecution(x *Execution) map[string]any {
+func (e *Engine) ctxExecution(x *Execution) *Object {
 	if x.ctxExec == nil {
-		x.ctxExec = map[string]any{
-			"Id":        x.ARN,
-			"Name":      x.Name,
-			"StartTime": x.startTime(),
-			"Input":     x.Input,
-			"RoleArn":   roleARN,
-		}
-		x.ctxSM = map[string]any{
-			"Id":   "arn:aws:states:local:000000000000:stateMachine:" + x.smName,
-			"Name": x.smName,
-		}
+		x.ctxExec = newObject(5) // in key order
+		x.ctxExec.members[0] = Member{"Id", x.ARN}
+		x.ctxExec.members[1] = Member{"Input", x.Input}
+		x.ctxExec.members[2] = Member{"Name", x.Name}
+		x.ctxExec.members[3] = Member{"RoleArn", roleARN}
+		x.ctxExec.members[4] = Member{"StartTime", x.startTime()}
+		x.ctxSM = newObject(2)
+		x.ctxSM.members[0] = Member{"Id", "arn:aws:states:local:000000000000:stateMachine:" + x.smName}
+		x.ctxSM.members[1] = Member{"Name", x.smName}
 	}
 	return x.ctxExec
 }

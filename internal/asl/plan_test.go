@@ -18,7 +18,7 @@ import (
 // gives, for every part of the object and for absent fields.
 func TestCtxPathMatchesContextObject(t *testing.T) {
 	e := NewEngine(EngineOptions{Start: t0})
-	x := &Execution{Name: "n1", ARN: "arn:aws:states:local:000000000000:execution:SM:n1", Input: map[string]any{"a": []any{"x"}},
+	x := &Execution{Name: "n1", ARN: "arn:aws:states:local:000000000000:execution:SM:n1", Input: norm(map[string]any{"a": []any{"x"}}),
 		StartTime: t0.Add(1500 * time.Millisecond), smName: "SM"}
 	paths := []string{
 		"$$", "$$.Execution", "$$.Execution.Id", "$$.Execution.Name", "$$.Execution.StartTime", "$$.Execution.Input",
@@ -77,7 +77,7 @@ func TestTaskCallContextObject(t *testing.T) {
 	calls := 0
 	res := ResolverFunc(func(_ context.Context, c TaskCall) (any, error) {
 		calls++
-		want := c.Input.(map[string]any)["ctx"]
+		want := Plain(c.Input).(map[string]any)["ctx"]
 		if got := c.ContextObject(); !reflect.DeepEqual(got, want) {
 			t.Errorf("attempt %d: ContextObject() = %#v, $$ = %#v", c.Attempt, got, want)
 		}
@@ -234,7 +234,7 @@ func TestStringToJSONEachCall(t *testing.T) {
 	if err != nil || x.Status != StatusSucceeded {
 		t.Fatalf("run: %v %s %s", err, x.Status, x.Cause)
 	}
-	out := x.Output.(map[string]any)
+	out := Plain(x.Output).(map[string]any)
 	v := func(k string) map[string]any { return out[k].(map[string]any)["v"].(map[string]any) }
 	if reflect.ValueOf(v("a")).Pointer() == reflect.ValueOf(v("b")).Pointer() {
 		t.Error("the second call returned the first call's value")
@@ -367,7 +367,7 @@ func TestEnginesShareDefinitionConcurrently(t *testing.T) {
 					errs <- fmt.Errorf("worker %d run %d: %v %v %s", w, i, err, x.Status, x.Cause)
 					continue
 				}
-				s, err := encodeJSON(x.Output.(map[string]any)["p"])
+				s, err := encodeJSON(Plain(x.Output).(map[string]any)["p"])
 				if err != nil {
 					errs <- err
 					continue

@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,16 +9,18 @@ import (
 	"strconv"
 )
 
-// JSON values inside the engine are the Go values encoding/json produces with
-// UseNumber: nil, bool, string, json.Number, []any and map[string]any. Values
-// are never mutated in place: every transformation that changes a value
-// copies the containers it changes (copy-on-write), so one value can be
-// shared by many history events and executions.
+// JSON values inside the engine are nil, bool, string, json.Number, []any
+// and *Object (object.go): the values encoding/json produces with UseNumber,
+// with Object for its maps. Values are never mutated in place: every
+// transformation that changes a value copies the containers it changes
+// (copy-on-write), so one value can be shared by many history events and
+// executions.
 
-// Normalize turns any Go value into the engine's JSON representation. Maps,
-// slices and the scalar kinds above pass through (copied only where an
-// element changes); Go numbers become json.Number; other values (structs,
-// typed maps) round-trip through encoding/json.
+// Normalize turns any Go value into the engine's JSON representation.
+// Objects, slices and the scalar kinds above pass through (slices copied
+// only where an element changes); a map[string]any becomes an Object; Go
+// numbers become json.Number; other values (structs, typed maps)
+// round-trip through encoding/json. Plain is the way back.
 func Normalize(v any) (any, error) {
 	out, _, err := normalize(v)
 	return out, err
@@ -43,27 +44,21 @@ func normalize(v any) (any, bool, error) {
 		return json.Number(strconv.FormatInt(int64(x), 10)), true, nil
 	case uint64:
 		return json.Number(strconv.FormatUint(x, 10)), true, nil
+	case *Object:
+		if x == nil {
+			return emptyObject, true, nil
+		}
+		return x, false, nil
 	case map[string]any:
-		var out map[string]any
-		for k, e := range x {
-			n, changed, err := normalize(e)
+		o := objectFromMap(x)
+		for i := range o.members {
+			n, _, err := normalize(o.members[i].Value)
 			if err != nil {
 				return nil, false, err
 			}
-			if changed {
-				if out == nil {
-					out = make(map[string]any, len(x))
-					for k2, e2 := range x {
-						out[k2] = e2
-					}
-				}
-				out[k] = n
-			}
+			o.members[i].Value = n
 		}
-		if out == nil {
-			return x, false, nil
-		}
-		return out, true, nil
+		return o, true, nil
 	case []any:
 		var out []any
 		for i, e := range x {
@@ -106,13 +101,11 @@ func ParseJSON(b []byte) (any, error) { return decodeJSON(b) }
 
 // encodeJSON writes a value compactly without HTML escaping.
 func encodeJSON(v any) (string, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := appendJSON(nil, v)
+	if err != nil {
 		return "", err
 	}
-	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
+	return string(b), nil
 }
 
 // isNumber reports whether v is a JSON number in any Go representation.
@@ -323,14 +316,13 @@ func jsonEqual(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *Object:
+		y, ok := b.(*Object)
+		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !jsonEqual(v, w) {
+		for i := range x.Len() {
+			if x.members[i].Key != y.members[i].Key || !jsonEqual(x.members[i].Value, y.members[i].Value) {
 				return false
 			}
 		}
@@ -350,7 +342,7 @@ func typeName(v any) string {
 		return "string"
 	case []any:
 		return "array"
-	case map[string]any:
+	case *Object, map[string]any:
 		return "object"
 	}
 	if isNumber(v) {

@@ -248,7 +248,7 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 		}
 		switch call.Resource {
 		case journey.ResourceGetItem:
-			in, _ := call.Input.(map[string]any)
+			in, _ := asl.Plain(call.Input).(map[string]any)
 			key, _ := in["Key"].(map[string]any)
 			sk, _ := key[profile.AttrSK].(map[string]any)
 			skv, _ := sk["S"].(string)
@@ -271,7 +271,7 @@ func run(ctx context.Context, sm *asl.StateMachine, j *journey.Journey, sc scena
 					at, _ = time.Parse(time.RFC3339Nano, s)
 				}
 			}
-			in, _ := call.Input.(map[string]any)
+			in, _ := asl.Plain(call.Input).(map[string]any)
 			payload, _ := in["Payload"].(map[string]any)
 			if payload["action"] == contract.ActionResolveWait {
 				// wait {until}: the send function answers the next moment

@@ -128,11 +128,11 @@ func (s *Stack) summary(arn, name, smARN, status string, start, stop time.Time, 
 		}
 	}
 	if x, ok := s.engine.Snapshot(name); ok {
-		if in, ok := x.Input.(map[string]any); ok {
+		if in, ok := asl.Plain(x.Input).(map[string]any); ok {
 			e.Profile, _ = in["profile_key"].(string)
 		}
 		if e.Journey == "" {
-			if in, ok := x.Input.(map[string]any); ok {
+			if in, ok := asl.Plain(x.Input).(map[string]any); ok {
 				e.Journey, _ = in["journey"].(string)
 			}
 		}

@@ -66,7 +66,7 @@ func loadMachine(dir string, res *StateMachineResource) (*machine, error) {
 // DynamoDB endpoint through the SDK. It runs under the engine's lock and
 // never calls the engine.
 func (s *Stack) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
-	in, _ := call.Input.(map[string]any)
+	in, _ := asl.Plain(call.Input).(map[string]any)
 	switch {
 	case call.Resource == resourceInvoke:
 		name, _ := in["FunctionName"].(string)

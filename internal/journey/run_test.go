@@ -57,7 +57,7 @@ func (w *world) putProfile(v profile.View) {
 }
 
 func (w *world) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
-	in, _ := call.Input.(map[string]any)
+	in, _ := asl.Plain(call.Input).(map[string]any)
 	switch call.Resource {
 	case ResourceGetItem:
 		key := in["Key"].(map[string]any)

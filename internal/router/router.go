@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -368,10 +367,8 @@ func toEngineJSON(in contract.ExecutionInput) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode execution input: %w", err)
 	}
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := asl.ParseJSON(b)
+	if err != nil {
 		return nil, fmt.Errorf("decode execution input: %w", err)
 	}
 	return v, nil

@@ -48,7 +48,7 @@ func newMachine(t *testing.T, at time.Time) *machine {
 }
 
 func (m *machine) Invoke(ctx context.Context, call asl.TaskCall) (any, error) {
-	in, _ := call.Input.(map[string]any)
+	in, _ := asl.Plain(call.Input).(map[string]any)
 	switch call.Resource {
 	case journey.ResourceGetItem:
 		key := in["Key"].(map[string]any)

@@ -1,0 +1,476 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Object is a JSON object in the engine's value representation: its
+// members sorted by key (byte order, as encoding/json writes a map's), each
+// key once. An Object is immutable once made: every change the engine makes
+// (a ResultPath, a payload template's output) is a new Object, so one value
+// is shared by the history events and states that hold it.
+//
+// Objects replace Go maps inside the engine because of what executions do
+// with objects: make small ones (a template's output, a ResultPath's copy,
+// a decoded profile) and read a few keys of each. A sorted slice is made in
+// one allocation, copied with one memmove and read without hashing; a map
+// costs a header, groups, a random seed and a hash per key.
+type Object struct {
+	members []Member
+}
+
+// Member is one key and its value.
+type Member struct {
+	Key   string
+	Value any
+}
+
+// Len is the number of members.
+func (o *Object) Len() int {
+	if o == nil {
+		return 0
+	}
+	return len(o.members)
+}
+
+// Get returns the value of key.
+func (o *Object) Get(key string) (any, bool) {
+	if o == nil {
+		return nil, false
+	}
+	i, ok := o.find(key)
+	if !ok {
+		return nil, false
+	}
+	return o.members[i].Value, true
+}
+
+// find returns key's index, or where it would be inserted.
+func (o *Object) find(key string) (int, bool) {
+	if o == nil {
+		return 0, false
+	}
+	ms := o.members
+	if len(ms) <= 8 {
+		for i := range ms {
+			switch c := strings.Compare(ms[i].Key, key); {
+			case c == 0:
+				return i, true
+			case c > 0:
+				return i, false
+			}
+		}
+		return len(ms), false
+	}
+	return slices.BinarySearchFunc(ms, key, func(m Member, k string) int { return strings.Compare(m.Key, k) })
+}
+
+// All yields the members in key order.
+func (o *Object) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		if o == nil {
+			return
+		}
+		for _, m := range o.members {
+			if !yield(m.Key, m.Value) {
+				return
+			}
+		}
+	}
+}
+
+// with returns a copy of o with key set to v (added in its place, or
+// replaced).
+func (o *Object) with(key string, v any) *Object {
+	i, ok := o.find(key)
+	n := o.Len()
+	if ok {
+		out := newObject(n)
+		copy(out.members, o.members)
+		out.members[i].Value = v
+		return out
+	}
+	out := newObject(n + 1)
+	if o != nil {
+		copy(out.members, o.members[:i])
+		copy(out.members[i+1:], o.members[i:])
+	}
+	out.members[i] = Member{key, v}
+	return out
+}
+
+// MarshalJSON writes the object compactly, members in key order.
+func (o *Object) MarshalJSON() ([]byte, error) { return appendJSON(nil, o) }
+
+// String is the object as JSON (for messages and test failures).
+func (o *Object) String() string {
+	b, err := appendJSON(nil, o)
+	if err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	return string(b)
+}
+
+// emptyObject is {}: shared, as every Object is immutable.
+var emptyObject = &Object{members: []Member{}}
+
+// newObject returns an Object of n members for the caller to fill in key
+// order before anyone else sees it. Up to 32 members, the Object and its
+// members are one allocation.
+func newObject(n int) *Object {
+	switch {
+	case n == 0:
+		return emptyObject
+	case n == 1:
+		x := new(struct {
+			o Object
+			a [1]Member
+		})
+		x.o.members = x.a[:]
+		return &x.o
+	case n == 2:
+		x := new(struct {
+			o Object
+			a [2]Member
+		})
+		x.o.members = x.a[:]
+		return &x.o
+	case n <= 4:
+		x := new(struct {
+			o Object
+			a [4]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	case n <= 6:
+		x := new(struct {
+			o Object
+			a [6]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	case n <= 8:
+		x := new(struct {
+			o Object
+			a [8]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	case n <= 12:
+		x := new(struct {
+			o Object
+			a [12]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	case n <= 16:
+		x := new(struct {
+			o Object
+			a [16]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	case n <= 24:
+		x := new(struct {
+			o Object
+			a [24]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	case n <= 32:
+		x := new(struct {
+			o Object
+			a [32]Member
+		})
+		x.o.members = x.a[:n]
+		return &x.o
+	}
+	return &Object{members: make([]Member, n)}
+}
+
+// objectOf makes an Object of members in any order; of a key given more
+// than once, the last value is kept (as encoding/json does). ms is scratch:
+// objectOf may reorder it, and does not keep it.
+func objectOf(ms []Member) *Object {
+	sorted := true
+	for i := 1; i < len(ms); i++ {
+		if ms[i-1].Key >= ms[i].Key {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		// A stable sort keeps a repeated key's values in the order given;
+		// the last of each run wins.
+		sortMembers(ms)
+		n := 0
+		for i := range ms {
+			if i+1 < len(ms) && ms[i+1].Key == ms[i].Key {
+				continue
+			}
+			ms[n] = ms[i]
+			n++
+		}
+		ms = ms[:n]
+	}
+	o := newObject(len(ms))
+	copy(o.members, ms)
+	return o
+}
+
+// sortMembers sorts members by key, stably. Objects have few members: up to
+// 32, an insertion sort that compares the keys' first 8 bytes as integers
+// and the whole keys only when those are equal (a decoded object's keys
+// mostly differ early).
+func sortMembers(ms []Member) {
+	if len(ms) > 32 {
+		slices.SortStableFunc(ms, func(a, b Member) int { return strings.Compare(a.Key, b.Key) })
+		return
+	}
+	var pre [32]uint64
+	for i := range ms {
+		pre[i] = keyPrefix(ms[i].Key)
+	}
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0; j-- {
+			if pre[j-1] < pre[j] || (pre[j-1] == pre[j] && ms[j-1].Key <= ms[j].Key) {
+				break
+			}
+			ms[j-1], ms[j] = ms[j], ms[j-1]
+			pre[j-1], pre[j] = pre[j], pre[j-1]
+		}
+	}
+}
+
+// keyPrefix is s's first 8 bytes as a big-endian integer, zeros past its
+// end: keyPrefix(a) < keyPrefix(b) implies a < b.
+func keyPrefix(s string) uint64 {
+	var p uint64
+	for i := range 8 {
+		p <<= 8
+		if i < len(s) {
+			p |= uint64(s[i])
+		}
+	}
+	return p
+}
+
+// objectFromMap makes an Object of a map's members (values as they are).
+func objectFromMap(m map[string]any) *Object {
+	if len(m) == 0 {
+		return emptyObject
+	}
+	o := newObject(len(m))
+	i := 0
+	for k, v := range m {
+		o.members[i] = Member{k, v}
+		i++
+	}
+	sortMembers(o.members)
+	return o
+}
+
+// Plain returns v with every Object turned into a map[string]any (arrays
+// copied only where an element changes): the form encoding/json's decoder
+// makes, for code outside the engine that reads values with type
+// assertions. Other values are returned as they are.
+func Plain(v any) any {
+	out, _ := plain(v)
+	return out
+}
+
+func plain(v any) (any, bool) {
+	switch x := v.(type) {
+	case *Object:
+		m := make(map[string]any, x.Len())
+		if x != nil {
+			for _, mb := range x.members {
+				m[mb.Key], _ = plain(mb.Value)
+			}
+		}
+		return m, true
+	case []any:
+		var out []any
+		for i, e := range x {
+			p, changed := plain(e)
+			if changed {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = p
+			}
+		}
+		if out == nil {
+			return x, false
+		}
+		return out, true
+	}
+	return v, false
+}
+
+// appendJSON appends v written compactly as encoding/json writes it with
+// HTML escaping off: object members in key order; in strings '"', '\\' and
+// control characters escaped, U+2028 and U+2029 escaped, bytes that are
+// not UTF-8 written as U+FFFD.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case bool:
+		if x {
+			return append(dst, "true"...), nil
+		}
+		return append(dst, "false"...), nil
+	case string:
+		return appendJSONString(dst, x), nil
+	case json.Number:
+		if x == "" {
+			return append(dst, '0'), nil
+		}
+		if !validNumber(string(x)) {
+			return nil, fmt.Errorf("json: invalid number literal %q", string(x))
+		}
+		return append(dst, x...), nil
+	case *Object:
+		dst = append(dst, '{')
+		for i, m := range x.members {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, m.Key)
+			dst = append(dst, ':')
+			var err error
+			if dst, err = appendJSON(dst, m.Value); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), nil
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendJSON(dst, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string (encoding/json's rules with
+// HTML escaping off).
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// validNumber reports whether s is a JSON number literal.
+func validNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == '-' {
+		s = s[1:]
+		if s == "" {
+			return false
+		}
+	}
+	switch {
+	case s[0] == '0':
+		s = s[1:]
+	case '1' <= s[0] && s[0] <= '9':
+		s = s[1:]
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	default:
+		return false
+	}
+	if len(s) >= 2 && s[0] == '.' && '0' <= s[1] && s[1] <= '9' {
+		s = s[2:]
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	if len(s) >= 2 && (s[0] == 'e' || s[0] == 'E') {
+		s = s[1:]
+		if s[0] == '+' || s[0] == '-' {
+			s = s[1:]
+			if s == "" {
+				return false
+			}
+		}
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	return s == ""
+}
