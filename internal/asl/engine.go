@@ -199,6 +199,16 @@ type Execution struct {
 	ctxExec, ctxSM *Object
 	// startStr is StartTime as the context object writes it, once read.
 	startStr any
+	// nameV is Name as an interface value, boxed once (nameValue).
+	nameV any
+}
+
+// nameValue returns $$.Execution.Name, boxed once.
+func (x *Execution) nameValue() any {
+	if x.nameV == nil {
+		x.nameV = x.Name
+	}
+	return x.nameV
 }
 
 // startTime returns $$.Execution.StartTime (formatted once; the execution's

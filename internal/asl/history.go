@@ -79,7 +79,7 @@ func (e *Engine) record(x *Execution, ev event) {
 	x.events.add(ev)
 }
 
-// eventLog is an execution's events in chunks of growing size (4, 8, 16, …
+// eventLog is an execution's events in chunks of growing size (8, 16, 32, …
 // up to 256): appending never copies earlier events, and a short history
 // (a parked execution's) stays small.
 type eventLog struct {
@@ -88,7 +88,7 @@ type eventLog struct {
 }
 
 const (
-	firstEventChunk = 4
+	firstEventChunk = 8
 	maxEventChunk   = 256
 )
 

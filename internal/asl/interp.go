@@ -176,16 +176,20 @@ func (e *Engine) dollar(r *run, field, key, s string, input any) (any, error) {
 }
 
 // resultPath merges a result into the raw input.
-func (e *Engine) resultPath(r *run, p *string, input, result any) (any, error) {
+// parsed, when not nil, is p parsed (the state's plan has it).
+func (e *Engine) resultPath(r *run, p *string, parsed *Path, input, result any) (any, error) {
 	if p == nil || *p == "$" {
 		return result, nil
 	}
 	if IsNullPath(p) {
 		return input, nil
 	}
-	path, err := e.path(*p)
-	if err != nil {
-		return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
+	path := parsed
+	if path == nil {
+		var err error
+		if path, err = e.path(*p); err != nil {
+			return nil, &Error{Name: ErrRuntime, Cause: err.Error()}
+		}
 	}
 	if _, ok := input.(*Object); !ok {
 		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input of type %s in state '%s'", *p, typeName(input), r.name)
@@ -316,7 +320,7 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 		errOut := newObject(2) // in key order
 		errOut.members[0] = Member{"Cause", ae.Cause}
 		errOut.members[1] = Member{"Error", ae.Name}
-		out, err := e.resultPath(r, c.ResultPath, r.input, errOut)
+		out, err := e.resultPath(r, c.ResultPath, nil, r.input, errOut)
 		if err != nil {
 			return nil, "", err
 		}
@@ -465,7 +469,7 @@ func (e *Engine) outputs(r *run, st *State, result any, rb int32, selector bool)
 			return nil, err
 		}
 	}
-	out, err := e.resultPath(r, st.ResultPath, r.input, result)
+	out, err := e.resultPath(r, st.ResultPath, r.plan.resultP, r.input, result)
 	if err != nil {
 		return nil, err
 	}

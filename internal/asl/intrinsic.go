@@ -20,6 +20,7 @@ import (
 type Intrinsic struct {
 	Name string
 	args []intrinsicArg
+	def  *intrinsicFunc // intrinsics[Name], looked up once
 }
 
 type intrinsicArg struct {
@@ -66,14 +67,15 @@ func (p *intrinsicParser) call() (*Intrinsic, error) {
 		p.pos++
 	}
 	name := p.s[start:p.pos]
-	if _, ok := intrinsics[name]; !ok {
+	def, ok := intrinsics[name]
+	if !ok {
 		return nil, fmt.Errorf("unknown function %q", name)
 	}
 	if p.pos >= len(p.s) || p.s[p.pos] != '(' {
 		return nil, fmt.Errorf("expected '(' after %s", name)
 	}
 	p.pos++
-	f := &Intrinsic{Name: name}
+	f := &Intrinsic{Name: name, def: &def}
 	p.space()
 	if p.pos < len(p.s) && p.s[p.pos] == ')' {
 		p.pos++
@@ -250,7 +252,7 @@ func intrinsicErr(f *Intrinsic, format string, args ...any) *Error {
 
 // Eval evaluates the call. Failures are *Error named States.Runtime.
 func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
-	def := intrinsics[f.Name]
+	def := f.def
 	if len(f.args) < def.min || (def.max >= 0 && len(f.args) > def.max) {
 		if def.min == def.max {
 			return nil, intrinsicErr(f, "expects %d argument(s), got %d", def.min, len(f.args))

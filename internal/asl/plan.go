@@ -35,7 +35,8 @@ type statePlan struct {
 	resultPath            rpEffect
 	rpOverhead            int32
 	resultBound           int32
-	result                any // a Pass state's Result, in the engine's representation
+	result                any   // a Pass state's Result, in the engine's representation
+	resultP               *Path // the ResultPath parsed, when it is a path
 
 	// name is the state's name and kinds its history event kinds.
 	name  string
@@ -142,6 +143,9 @@ func compilePlan(st *State, name string) *statePlan {
 	}
 	p.inputPath, p.outputPath = pathEffectOf(st.InputPath), pathEffectOf(st.OutputPath)
 	p.resultPath, p.rpOverhead = rpEffectOf(st.ResultPath)
+	if rp := st.ResultPath; rp != nil && *rp != "$" && !IsNullPath(rp) {
+		p.resultP, _ = parsePathCached(*rp) // an error is raised when the state runs
+	}
 	if st.Result != nil || st.resultSet {
 		p.result = literal(st.Result)
 		p.resultBound = clampBound(PayloadSize(p.result))
@@ -452,7 +456,7 @@ func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
 		case "Id":
 			v = x.ARN
 		case "Name":
-			v = x.Name
+			v = x.nameValue()
 		case "StartTime":
 			v = x.startTime()
 		case "Input":
@@ -505,7 +509,7 @@ func (e *Engine) ctxExecution(x *Execution) *Object {
 		x.ctxExec = newObject(5) // in key order
 		x.ctxExec.members[0] = Member{"Id", x.ARN}
 		x.ctxExec.members[1] = Member{"Input", x.Input}
-		x.ctxExec.members[2] = Member{"Name", x.Name}
+		x.ctxExec.members[2] = Member{"Name", x.nameValue()}
 		x.ctxExec.members[3] = Member{"RoleArn", roleARN}
 		x.ctxExec.members[4] = Member{"StartTime", x.startTime()}
 		x.ctxSM = newObject(2)
