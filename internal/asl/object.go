@@ -205,9 +205,14 @@ func objectOf(ms []Member) *Object {
 			break
 		}
 	}
-	if !sorted {
-		// A stable sort keeps a repeated key's values in the order given;
-		// the last of each run wins.
+	if sorted {
+		o := newObject(len(ms))
+		copy(o.members, ms)
+		return o
+	}
+	if len(ms) > 32 {
+		// A stable sort keeps a repeated key's values in the order
+		// given; the last of each run wins.
 		sortMembers(ms)
 		n := 0
 		for i := range ms {
@@ -217,10 +222,43 @@ func objectOf(ms []Member) *Object {
 			ms[n] = ms[i]
 			n++
 		}
-		ms = ms[:n]
+		o := newObject(n)
+		copy(o.members, ms[:n])
+		return o
 	}
-	o := newObject(len(ms))
-	copy(o.members, ms)
+	// Up to 32 members (a decoded object's usual size): sort a permutation
+	// of one-byte indexes by the keys' 8-byte prefixes (sortMembers' order,
+	// stable), then copy each member once into its place.
+	var pre [32]uint64
+	var idx [32]uint8
+	for i := range ms {
+		pre[i], idx[i] = keyPrefix(ms[i].Key), uint8(i)
+	}
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0; j-- {
+			a, b := idx[j-1], idx[j]
+			if pre[a] < pre[b] || (pre[a] == pre[b] && ms[a].Key <= ms[b].Key) {
+				break
+			}
+			idx[j-1], idx[j] = b, a
+		}
+	}
+	n := 0
+	for k := range len(ms) {
+		if k+1 < len(ms) && ms[idx[k+1]].Key == ms[idx[k]].Key {
+			idx[k] = 0xFF // a repeated key: the last of its run wins
+			continue
+		}
+		n++
+	}
+	o := newObject(n)
+	j := 0
+	for k := range len(ms) {
+		if idx[k] != 0xFF {
+			o.members[j] = ms[idx[k]]
+			j++
+		}
+	}
 	return o
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -45,6 +46,27 @@ func TestObjectOf(t *testing.T) {
 	}
 	if o := objectOf(nil); o.Len() != 0 || o.String() != "{}" {
 		t.Fatalf("objectOf(nil) = %s", o)
+	}
+	// Against a map built in the same order (last value wins), at every
+	// size past the permutation sort's limit of 32.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 40; n++ {
+		for range 50 {
+			ms := make([]Member, n)
+			want := map[string]any{}
+			for i := range ms {
+				k := strings.Repeat("k", rng.IntN(3)) + string(rune('a'+rng.IntN(12)))
+				ms[i] = Member{k, json.Number(strconv.Itoa(i))}
+				want[k] = ms[i].Value
+			}
+			o := objectOf(ms)
+			if got := Plain(o); !reflect.DeepEqual(got, want) {
+				t.Fatalf("n=%d: objectOf = %v, want %v", n, got, want)
+			}
+			if !slices.IsSortedFunc(o.members, func(a, b Member) int { return strings.Compare(a.Key, b.Key) }) {
+				t.Fatalf("n=%d: not sorted: %s", n, o)
+			}
+		}
 	}
 }
 
