@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -24,9 +25,9 @@ func decodeJSON(b []byte) (any, error) { return decodeJSONString(string(b)) }
 // decodeJSONString is decodeJSON on a string. Strings without escapes are
 // substrings of s (no copy), objects and arrays are made at their final
 // size from a pooled scratch stack, and string and number values are boxed
-// into interfaces that point into a few shared slabs (boxSlab), so a decoded
-// document costs about one allocation per container plus one per 16 string
-// or number values.
+// into interfaces that point into a few shared slabs (box), so a decoded
+// document costs about one allocation per container plus one per slab (the
+// first sized by the document's length, one for a profile).
 func decodeJSONString(s string) (any, error) {
 	d := decoderPool.Get().(*jsonDecoder)
 	d.b, d.i = s, 0
@@ -93,12 +94,62 @@ func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer
 // (stringTypeWord or numberTypeWord), its header stored in the slab.
 func (d *jsonDecoder) box(typ unsafe.Pointer, s string) any {
 	if len(d.slab) == cap(d.slab) {
-		d.slab = make([]string, 0, slabSize)
+		n := slabSize
+		if d.slab == nil {
+			// A document's first slab: about one value per 24 bytes of
+			// text (a profile has one per 32), so that most documents
+			// need one slab.
+			n = min(max(len(d.b)/24, slabSize), 4*slabSize)
+		}
+		d.slab = make([]string, 0, n)
 	}
 	d.slab = append(d.slab, s)
 	var v any
 	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
 	w[0], w[1] = typ, unsafe.Pointer(&d.slab[len(d.slab)-1])
+	return v
+}
+
+var arrayTypeWord = typeWord([]any(nil))
+
+// boxedArray returns a copy of elems as an interface value holding a []any.
+// any(a) would allocate a's slice header apart from its elements; up to 8
+// elements, header and elements are one allocation instead (as box, the
+// interface points at the header).
+func boxedArray(elems []any) any {
+	var h *[]any
+	switch n := len(elems); {
+	case n == 1:
+		x := new(struct {
+			h []any
+			a [1]any
+		})
+		x.h, h = x.a[:], &x.h
+	case n == 2:
+		x := new(struct {
+			h []any
+			a [2]any
+		})
+		x.h, h = x.a[:], &x.h
+	case n <= 4:
+		x := new(struct {
+			h []any
+			a [4]any
+		})
+		x.h, h = x.a[:n:n], &x.h
+	case n <= 8:
+		x := new(struct {
+			h []any
+			a [8]any
+		})
+		x.h, h = x.a[:n:n], &x.h
+	default:
+		return append([]any(nil), elems...)
+	}
+	copy(*h, elems)
+	var v any
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	w[0], w[1] = arrayTypeWord, unsafe.Pointer(h)
 	return v
 }
 
@@ -109,7 +160,16 @@ func (d *jsonDecoder) errorf(format string, args ...any) error {
 	return fmt.Errorf(format, args...)
 }
 
+// space skips white space. Compact documents have none: one comparison
+// tells.
 func (d *jsonDecoder) space() {
+	if d.i < len(d.b) && d.b[d.i] > ' ' {
+		return
+	}
+	d.spaceSlow()
+}
+
+func (d *jsonDecoder) spaceSlow() {
 	for d.i < len(d.b) {
 		switch d.b[d.i] {
 		case ' ', '\t', '\n', '\r':
@@ -215,7 +275,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			d.space()
 		case '}':
 			d.i++
-			m := objectOf(d.kv[mark:]) // a duplicate key keeps the last value
+			m := membersObject(d.kv[mark:]) // a duplicate key keeps the last value
 			clear(d.kv[mark:])
 			d.kv = d.kv[:mark]
 			return m, nil
@@ -223,6 +283,91 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			return nil, d.errorf("invalid character %q after object key:value pair", d.b[d.i])
 		}
 	}
+}
+
+// membersObject is objectOf(ms) (members in key order, the last value of
+// a repeated key kept) for a decoded object. Up to 32 members, it sorts
+// words that hold a key's first 7 bytes and the member's index instead of
+// the 32-byte members, compares whole keys only among members whose keys
+// share those 7 bytes, and copies each member once, into its place in the
+// new Object. ms is scratch, as for objectOf.
+func membersObject(ms []Member) *Object {
+	n := len(ms)
+	switch {
+	case n == 1:
+		o := newObject(1)
+		o.members[0] = ms[0]
+		return o
+	case n > 32:
+		return objectOf(ms)
+	}
+	var w [32]uint64
+	for i := range ms {
+		w[i] = keyPrefix7(ms[i].Key)<<8 | uint64(i)
+	}
+	// Sort by prefix, then index: an insertion sort of the words, as every
+	// word before w[i] has a smaller index.
+	shared := false // some keys have the same prefix
+	for i := 1; i < n; i++ {
+		x := w[i]
+		j := i
+		for ; j > 0 && w[j-1] > x; j-- {
+			w[j] = w[j-1]
+		}
+		w[j] = x
+		if j > 0 && w[j-1]>>8 == x>>8 || j+1 <= i && w[j+1]>>8 == x>>8 {
+			shared = true
+		}
+	}
+	if shared {
+		// Within each run of one prefix, sort by key, stably (the index
+		// orders the words of one key as they were given).
+		for i := 1; i < n; i++ {
+			x := w[i]
+			j := i
+			for ; j > 0 && w[j-1]>>8 == x>>8 && ms[w[j-1]&0xff].Key > ms[x&0xff].Key; j-- {
+				w[j] = w[j-1]
+			}
+			w[j] = x
+		}
+	}
+	distinct := n
+	if shared {
+		for k := 1; k < n; k++ {
+			if w[k-1]>>8 == w[k]>>8 && ms[w[k-1]&0xff].Key == ms[w[k]&0xff].Key {
+				distinct--
+			}
+		}
+	}
+	o := newObject(distinct)
+	if distinct == n {
+		for k := range o.members {
+			o.members[k] = ms[w[k]&0xff]
+		}
+		return o
+	}
+	out := 0
+	for k := range n {
+		if k+1 < n && w[k]>>8 == w[k+1]>>8 && ms[w[k]&0xff].Key == ms[w[k+1]&0xff].Key {
+			continue // a later value of the same key follows
+		}
+		o.members[out] = ms[w[k]&0xff]
+		out++
+	}
+	return o
+}
+
+// keyPrefix7 is s's first 7 bytes as a big-endian integer, zeros past its
+// end: keyPrefix7(a) < keyPrefix7(b) implies a < b.
+func keyPrefix7(s string) uint64 {
+	if len(s) >= 8 {
+		return bits.ReverseBytes64(load64(s, 0)) >> 8
+	}
+	var p uint64
+	for i := 0; i < len(s); i++ {
+		p |= uint64(s[i]) << (48 - 8*i)
+	}
+	return p
 }
 
 func (d *jsonDecoder) array(depth int) (any, error) {
@@ -249,7 +394,7 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 			d.space()
 		case ']':
 			d.i++
-			a := append([]any(nil), d.arr[mark:]...)
+			a := boxedArray(d.arr[mark:])
 			clear(d.arr[mark:])
 			d.arr = d.arr[:mark]
 			return a, nil
@@ -314,7 +459,21 @@ func (d *jsonDecoder) str() (string, error) {
 	d.i++ // "
 	start := d.i
 	b := d.b
-	// Fast path: no escapes, ASCII only.
+	// Fast path: no escapes, ASCII only. Eight bytes at a time first, up to
+	// the first byte that is a quote, a backslash, a control character or
+	// not ASCII (special); the byte loop below takes it from there.
+	for d.i+8 <= len(b) {
+		if t := special8(load64(b, d.i)); t != 0 {
+			d.i += bits.TrailingZeros64(t) >> 3
+			if b[d.i] == '"' {
+				s := b[start:d.i]
+				d.i++
+				return s, nil
+			}
+			break
+		}
+		d.i += 8
+	}
 	for d.i < len(b) {
 		c := b[d.i]
 		if c == '"' {
@@ -397,6 +556,31 @@ func (d *jsonDecoder) str() (string, error) {
 		}
 	}
 	return "", errJSONEnd
+}
+
+// SWAR constants: every byte 0x01, every byte 0x80.
+const (
+	lsb8 = 0x0101010101010101
+	msb8 = 0x8080808080808080
+)
+
+// load64 is s[i:i+8] as a little-endian word (the compiler makes it one
+// load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// special8 returns a word whose lowest set bit, if any, is the top bit of
+// the first byte of x (little-endian) that is '"', '\\', below 0x20, or
+// 0x80 and above. These are the usual has-zero-byte tricks: a borrow only
+// starts at a byte that matches, so bits above the lowest may be false,
+// the lowest is not.
+func special8(x uint64) uint64 {
+	q := x ^ (lsb8 * '"')
+	bs := x ^ (lsb8 * '\\')
+	return ((x-lsb8*0x20)&^x | (q-lsb8)&^q | (bs-lsb8)&^bs | x) & msb8
 }
 
 func (d *jsonDecoder) hex4() (rune, error) {

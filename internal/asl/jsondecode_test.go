@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/bits"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"testing"
@@ -138,5 +140,147 @@ func TestBoxedValues(t *testing.T) {
 	b, _ := json.Marshal(want)
 	if !bytes.Equal(a, b) {
 		t.Errorf("encoding/json writes %s, want %s", a, b)
+	}
+}
+
+// TestSpecial8: special8's lowest set bit marks the first byte that str's
+// fast path must stop at, for every byte value at every position after
+// bytes that are not special, and for random words.
+func TestSpecial8(t *testing.T) {
+	isSpecial := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
+	first := func(w [8]byte) int {
+		for i, c := range w {
+			if isSpecial(c) {
+				return i
+			}
+		}
+		return 8
+	}
+	got := func(w [8]byte) int {
+		t := special8(load64(string(w[:]), 0))
+		if t == 0 {
+			return 8
+		}
+		return bits.TrailingZeros64(t) >> 3
+	}
+	check := func(w [8]byte) {
+		t.Helper()
+		if g, want := got(w), first(w); g != want {
+			t.Fatalf("%q: special8 stops at %d, want %d", w[:], g, want)
+		}
+	}
+	for pos := range 8 {
+		for c := range 256 {
+			for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x7f} {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				check(w)
+				for i := pos + 1; i < 8; i++ { // special bytes after the first
+					w[i] = "\x00\x1f\"\\\x80\xff"[i%6]
+				}
+				check(w)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := "\x00\x01\x1f\x20\x21\"#[\\]a\x7f\x80\x81\xc3\xff"
+	for range 200000 {
+		var w [8]byte
+		for i := range w {
+			if r.IntN(4) == 0 {
+				w[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				w[i] = byte(r.IntN(256))
+			}
+		}
+		check(w)
+	}
+}
+
+// TestMembersObject: membersObject makes the Object objectOf makes, for
+// members in any order, with keys that share their first 7 (or 8) bytes,
+// repeated keys, keys that are prefixes of others, and more than 32
+// members.
+func TestMembersObject(t *testing.T) {
+	keys := []string{"", "a", "b", "ab", "abcdefg", "abcdefgh", "abcdefgi", "abcdefg\x00", "abcdefgh1",
+		"abcdef", "last_checkout", "last_checkout_at", "last_cart_at", "last_order_at", "\xff", "\x00", "é"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		n := r.IntN(40)
+		if r.IntN(4) == 0 {
+			n = r.IntN(5)
+		}
+		ms := make([]Member, n)
+		for i := range ms {
+			k := keys[r.IntN(len(keys))]
+			if r.IntN(3) == 0 {
+				k = fmt.Sprintf("k%d", r.IntN(50))
+			}
+			ms[i] = Member{k, i}
+		}
+		given := append([]Member(nil), ms...)
+		got := membersObject(ms)
+		want := objectOf(append([]Member(nil), given...))
+		if !reflect.DeepEqual(got.members, want.members) {
+			t.Fatalf("%v: membersObject %v, objectOf %v", given, got.members, want.members)
+		}
+	}
+}
+
+// TestBoxedArrays: the arrays decodeJSON makes with their header and
+// elements in one allocation are ordinary []any values of every length:
+// type switches see []any of the right length and capacity, reflect and
+// encoding/json read them, appending copies them, and they keep their
+// elements after the collector runs.
+func TestBoxedArrays(t *testing.T) {
+	var got []any
+	var docs []string
+	for n := 1; n <= 10; n++ {
+		var doc bytes.Buffer
+		doc.WriteString(`[`)
+		for i := range n {
+			if i > 0 {
+				doc.WriteString(`,`)
+			}
+			fmt.Fprintf(&doc, `["e%d",%d,{"k":[%d]}]`, i, i, i)
+		}
+		doc.WriteString(`]`)
+		v, err := decodeJSON(doc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, docs = append(got, v), append(docs, doc.String())
+	}
+	for range 3 {
+		runtime.GC()
+		if _, err := decodeJSON([]byte(`[[1],[2,3],["x","y","z"]]`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, v := range got {
+		a, ok := v.([]any)
+		if !ok || len(a) != i+1 || cap(a) != i+1 {
+			t.Fatalf("%s: %T of length %d, capacity %d", docs[i], v, len(a), cap(a))
+		}
+		want, err := stdDecode([]byte(docs[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(want, Plain(v)) {
+			t.Errorf("%s: decoded %v", docs[i], v)
+		}
+		if b, err := json.Marshal(v); err != nil || string(b) != docs[i] {
+			t.Errorf("%s: encoding/json writes %s, %v", docs[i], b, err)
+		}
+		if e, ok := a[0].([]any); !ok || len(e) != 3 || e[0] != any("e0") {
+			t.Errorf("%s: first element %#v", docs[i], a[0])
+		}
+		b := append(a, "more")
+		if &b[0] == &a[0] {
+			t.Errorf("%s: append wrote into the decoded array", docs[i])
+		}
 	}
 }

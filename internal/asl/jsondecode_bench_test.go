@@ -1,0 +1,48 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// profileDoc is the document States.StringToJson decodes on every profile
+// read of a journey in the diff test's state machines.
+func profileDoc(b *testing.B) string {
+	doc, err := os.ReadFile(filepath.Join("testdata", "diff", "statemachines", "profile.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(bytes.TrimSpace(doc))
+}
+
+func BenchmarkDecodeProfile(b *testing.B) {
+	doc := profileDoc(b)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := decodeJSONString(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeProfileStd is BenchmarkDecodeProfile's peer: encoding/json
+// with UseNumber on the same document.
+func BenchmarkDecodeProfileStd(b *testing.B) {
+	doc := profileDoc(b)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		dec := json.NewDecoder(bytes.NewReader([]byte(doc)))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
