@@ -226,44 +226,11 @@ func objectOf(ms []Member) *Object {
 		copy(o.members, ms[:n])
 		return o
 	}
-	// Up to 32 members (a decoded object's usual size): sort a permutation
-	// of one-byte indexes by the keys' 8-byte prefixes (sortMembers' order,
-	// stable), then copy each member once into its place.
-	var pre [32]uint64
-	var idx [32]uint8
-	for i := range ms {
-		pre[i], idx[i] = keyPrefix(ms[i].Key), uint8(i)
-	}
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0; j-- {
-			a, b := idx[j-1], idx[j]
-			if pre[a] < pre[b] || (pre[a] == pre[b] && ms[a].Key <= ms[b].Key) {
-				break
-			}
-			idx[j-1], idx[j] = b, a
-		}
-	}
-	n := 0
-	for k := range len(ms) {
-		if k+1 < len(ms) && ms[idx[k+1]].Key == ms[idx[k]].Key {
-			idx[k] = 0xFF // a repeated key: the last of its run wins
-			continue
-		}
-		n++
-	}
-	o := newObject(n)
-	j := 0
-	for k := range len(ms) {
-		if idx[k] != 0xFF {
-			o.members[j] = ms[idx[k]]
-			j++
-		}
-	}
-	return o
+	return membersObject(ms) // up to 32 members: jsondecode.go's sort
 }
 
 // sortMembers sorts members by key, stably. Objects have few members: up to
-// 32, an insertion sort that compares the keys' first 8 bytes as integers
+// 32, an insertion sort that compares the keys' first 7 bytes as integers
 // and the whole keys only when those are equal (a decoded object's keys
 // mostly differ early).
 func sortMembers(ms []Member) {
@@ -273,7 +240,7 @@ func sortMembers(ms []Member) {
 	}
 	var pre [32]uint64
 	for i := range ms {
-		pre[i] = keyPrefix(ms[i].Key)
+		pre[i] = keyPrefix7(ms[i].Key)
 	}
 	for i := 1; i < len(ms); i++ {
 		for j := i; j > 0; j-- {
@@ -284,19 +251,6 @@ func sortMembers(ms []Member) {
 			pre[j-1], pre[j] = pre[j], pre[j-1]
 		}
 	}
-}
-
-// keyPrefix is s's first 8 bytes as a big-endian integer, zeros past its
-// end: keyPrefix(a) < keyPrefix(b) implies a < b.
-func keyPrefix(s string) uint64 {
-	var p uint64
-	for i := range 8 {
-		p <<= 8
-		if i < len(s) {
-			p |= uint64(s[i])
-		}
-	}
-	return p
 }
 
 // objectFromMap makes an Object of a map's members (values as they are).
