@@ -44,6 +44,15 @@ func (o *Object) Get(key string) (any, bool) {
 	if o == nil {
 		return nil, false
 	}
+	if ms := o.members; len(ms) <= 8 {
+		// Equality first compares lengths: no ordering call per member.
+		for i := range ms {
+			if ms[i].Key == key {
+				return ms[i].Value, true
+			}
+		}
+		return nil, false
+	}
 	i, ok := o.find(key)
 	if !ok {
 		return nil, false

@@ -146,7 +146,11 @@ func prepareScript(script map[string][]ScriptEntry) (map[string][]preparedEntry,
 			case e.Echo:
 				pe[i].echo = true
 			case e.Large > 0:
-				pe[i].output = map[string]any{"s": strings.Repeat("a", e.Large)}
+				v, err := asl.Normalize(map[string]any{"s": strings.Repeat("a", e.Large)})
+				if err != nil {
+					return nil, err
+				}
+				pe[i].output = v
 			default:
 				v, err := decode(e.Output)
 				if err != nil {
@@ -264,7 +268,7 @@ func Prepare(sm *asl.StateMachine, c Case) (*Prepared, error) {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	if input == nil && len(c.Input) == 0 {
-		input = map[string]any{}
+		input, _ = asl.Normalize(map[string]any{})
 	}
 	script, err := prepareScript(c.Tasks)
 	if err != nil {
