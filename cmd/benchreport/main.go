@@ -99,17 +99,25 @@ type initTime struct {
 var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
 
 // goBench runs go test -bench count times and parses its lines; with more
-// than one run, each benchmark's metrics are the medians of its runs.
+// than one run, each benchmark's metrics are the medians of its runs. The
+// runs are count processes of -count 1, not one process of -count count:
+// -count repeats each benchmark back to back, so a handler's runs and its
+// floor's would lie seconds apart, and a change in the machine's load
+// between them would move their ratio; round by round, each round measures
+// every benchmark once, close in time.
 func (r *report) goBench(ctx context.Context, root, pattern, benchtime string, count int, pkg string) ([]result, error) {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", benchtime, "-count", strconv.Itoa(count), pkg}
-	r.Commands = append(r.Commands, "go "+strings.Join(quote(args), " "))
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	fmt.Fprintf(os.Stderr, "benchreport: %s\n", strings.Join(cmd.Args, " "))
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go test %s: %w\n%s%s", pkg, err, stdout.String(), stderr.String())
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", benchtime, "-count", "1", pkg}
+	r.Commands = append(r.Commands, "go "+strings.Join(quote(args), " ")+fmt.Sprintf("  (%d rounds)", count))
+	var stdout bytes.Buffer
+	for round := 1; round <= count; round++ {
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = root
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		fmt.Fprintf(os.Stderr, "benchreport: round %d/%d: %s\n", round, count, strings.Join(cmd.Args, " "))
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("go test %s: %w\n%s%s", pkg, err, stdout.String(), stderr.String())
+		}
 	}
 	return medians(parse(&stdout)), nil
 }

@@ -31,7 +31,7 @@ func (r *report) markdown(kept string) string {
 	}
 
 	w("\n## Ingest: handler against its floor\n\n")
-	w("`BenchmarkIngest` (`internal/ingest`) is the webhook handler with a no-op store (verify, decode, answer; DynamoDB I/O excluded); `BenchmarkFloor` is the least any handler must do with the same body: one HMAC-SHA256 and one `json.Unmarshal` into `any`. Goal: handler ≤ 2× floor. Each figure is the median of 5 runs (`-count 5`; the engine and send: 3), so one run disturbed by other work on the machine does not decide a ratio.\n\n")
+	w("`BenchmarkIngest` (`internal/ingest`) is the webhook handler with a no-op store (verify, decode, answer; DynamoDB I/O excluded); `BenchmarkFloor` is the least any handler must do with the same body: one HMAC-SHA256 and one `json.Unmarshal` into `any`. Goal: handler ≤ 2× floor. Each figure is the median of 5 rounds (the engine and send: 3), each round one `go test -count 1` process that runs every benchmark of the package once, so a handler and its floor are measured close in time and one round disturbed by other work on the machine does not decide a ratio.\n\n")
 	w("| source | handler | allocs/op | B/op | floor | floor allocs/op | handler ÷ floor |\n|---|---|---|---|---|---|---|\n")
 	for _, row := range floorRows(r.Ingest, "BenchmarkIngest", "BenchmarkFloor") {
 		w("| %s |\n", strings.Join(row, " | "))
