@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -64,11 +65,12 @@ func (d *jsonDecoder) document() (any, error) {
 }
 
 type jsonDecoder struct {
-	b    string
-	i    int
-	kv   []Member // members of the objects being decoded, innermost last
-	arr  []any    // elements of the arrays being decoded, innermost last
-	slab []string // the current document's boxed strings and numbers (box)
+	b     string
+	i     int
+	kv    []Member    // members of the objects being decoded, innermost last
+	arr   []any       // elements of the arrays being decoded, innermost last
+	slab  []string    // the current document's boxed strings and numbers (box)
+	shape objectShape // the last large object's keys and their order (shapedObject)
 }
 
 // slabSize is how many string or number values share one allocation.
@@ -275,7 +277,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			d.space()
 		case '}':
 			d.i++
-			m := membersObject(d.kv[mark:]) // a duplicate key keeps the last value
+			m := d.shapedObject(d.kv[mark:]) // a duplicate key keeps the last value
 			clear(d.kv[mark:])
 			d.kv = d.kv[:mark]
 			return m, nil
@@ -288,9 +290,9 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 // membersObject is objectOf(ms) (members in key order, the last value of
 // a repeated key kept) for a decoded object. Up to 32 members, it sorts
 // words that hold a key's first 7 bytes and the member's index instead of
-// the 32-byte members, compares whole keys only among members whose keys
-// share those 7 bytes, and copies each member once, into its place in the
-// new Object. ms is scratch, as for objectOf.
+// the 32-byte members (membersOrder), compares whole keys only among
+// members whose keys share those 7 bytes, and copies each member once,
+// into its place in the new Object. ms is scratch, as for objectOf.
 func membersObject(ms []Member) *Object {
 	n := len(ms)
 	switch {
@@ -301,6 +303,20 @@ func membersObject(ms []Member) *Object {
 	case n > 32:
 		return objectOf(ms)
 	}
+	var order [32]uint8
+	k := membersOrder(ms, &order)
+	o := newObject(k)
+	for j := range o.members {
+		o.members[j] = ms[order[j]]
+	}
+	return o
+}
+
+// membersOrder writes into order the indexes of ms (at most 32 members)
+// whose members an Object keeps, in key order: the last of a repeated key.
+// It returns how many.
+func membersOrder(ms []Member, order *[32]uint8) int {
+	n := len(ms)
 	var w [32]uint64
 	for i := range ms {
 		w[i] = keyPrefix7(ms[i].Key)<<8 | uint64(i)
@@ -331,28 +347,54 @@ func membersObject(ms []Member) *Object {
 			w[j] = x
 		}
 	}
-	distinct := n
-	if shared {
-		for k := 1; k < n; k++ {
-			if w[k-1]>>8 == w[k]>>8 && ms[w[k-1]&0xff].Key == ms[w[k]&0xff].Key {
-				distinct--
-			}
-		}
-	}
-	o := newObject(distinct)
-	if distinct == n {
-		for k := range o.members {
-			o.members[k] = ms[w[k]&0xff]
-		}
-		return o
-	}
 	out := 0
 	for k := range n {
-		if k+1 < n && w[k]>>8 == w[k+1]>>8 && ms[w[k]&0xff].Key == ms[w[k+1]&0xff].Key {
+		if shared && k+1 < n && w[k]>>8 == w[k+1]>>8 && ms[w[k]&0xff].Key == ms[w[k+1]&0xff].Key {
 			continue // a later value of the same key follows
 		}
-		o.members[out] = ms[w[k]&0xff]
+		order[out] = uint8(w[k])
 		out++
+	}
+	return out
+}
+
+// objectShape remembers the keys of the last large object a decoder built,
+// in the order the document gave them, and the order membersOrder found
+// for them. Documents of one kind (every profile view a journey reads)
+// give the same keys in the same order: the next such object is put in
+// key order by comparing its keys with these, without sorting. Keys are
+// copied, so the shape keeps no document alive.
+type objectShape struct {
+	keys  []string
+	order [32]uint8
+	n     int // members kept
+}
+
+// minShaped is the smallest object the shape serves: below it, sorting
+// costs about as little as comparing the keys.
+const minShaped = 8
+
+// shapedObject is membersObject(ms), through the decoder's shape when ms
+// has its keys.
+func (d *jsonDecoder) shapedObject(ms []Member) *Object {
+	if len(ms) < minShaped || len(ms) > 32 {
+		return membersObject(ms)
+	}
+	sh := &d.shape
+	same := len(sh.keys) == len(ms)
+	for i := 0; same && i < len(ms); i++ {
+		same = ms[i].Key == sh.keys[i]
+	}
+	if !same {
+		sh.keys = sh.keys[:0]
+		for i := range ms {
+			sh.keys = append(sh.keys, strings.Clone(ms[i].Key))
+		}
+		sh.n = membersOrder(ms, &sh.order)
+	}
+	o := newObject(sh.n)
+	for j := range o.members {
+		o.members[j] = ms[sh.order[j]]
 	}
 	return o
 }

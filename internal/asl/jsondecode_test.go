@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // stdDecode is what decodeJSON must agree with: encoding/json with
@@ -294,5 +295,60 @@ func TestBoxedArrays(t *testing.T) {
 		if &b[0] == &a[0] {
 			t.Errorf("%s: append wrote into the decoded array", docs[i])
 		}
+	}
+}
+
+// TestShapedObjects decodes, with one decoder, a run of documents whose
+// objects often repeat the previous one's keys in the same order (what
+// shapedObject serves without sorting) and sometimes do not (other keys,
+// another order, repeated keys, another length), each checked against
+// encoding/json.
+func TestShapedObjects(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	orders := [][]string{
+		{"email", "first_name", "last_name", "timezone", "consent", "subscribed", "tags", "order_count", "spent"},
+		{"spent", "order_count", "tags", "subscribed", "consent", "timezone", "last_name", "first_name", "email"},
+		{"a", "b", "a", "c", "d", "e", "f", "g", "b", "h"},
+		{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12"},
+		{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k13"},
+	}
+	d := new(jsonDecoder)
+	hits, misses := 0, 0
+	for i := range 2000 {
+		keys := orders[r.IntN(len(orders))]
+		if r.IntN(10) == 0 {
+			keys = keys[:len(keys)-1]
+		}
+		var doc bytes.Buffer
+		doc.WriteString(`{`)
+		for j, k := range keys {
+			if j > 0 {
+				doc.WriteString(`,`)
+			}
+			fmt.Fprintf(&doc, `%q:%d`, k, r.IntN(100))
+		}
+		doc.WriteString(`,"nested":{"x":1}}`)
+		var k0 string
+		if len(d.shape.keys) > 0 {
+			k0 = d.shape.keys[0]
+		}
+		d.b, d.i = doc.String(), 0
+		got, err := d.document()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A reused shape keeps its cloned keys; a new one clones again.
+		if k0 != "" && unsafe.StringData(d.shape.keys[0]) == unsafe.StringData(k0) {
+			hits++
+		} else {
+			misses++
+		}
+		want, _ := stdDecode(doc.Bytes())
+		if !reflect.DeepEqual(Plain(got), want) {
+			t.Fatalf("document %d %s: got %v, want %v", i, doc.String(), got, want)
+		}
+	}
+	if hits < 100 || misses < 100 {
+		t.Errorf("shape reused %d times, rebuilt %d times", hits, misses)
 	}
 }
