@@ -476,3 +476,39 @@ func TestExecutionARN(t *testing.T) {
 		}
 	}
 }
+
+// TestBounceAfterErasure: a bounce for a customer erased while an email was
+// in flight writes the address marker alone. No trace of her comes back,
+// an export shows the suppression without counting as data found (so
+// SaveExport would not store her address again), and a profile created
+// later for the address starts suppressed.
+func TestBounceAfterErasure(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.load(t)
+	carol := "carol@example.com"
+	carolTraces := traces(t, e, carol, "Nguyen", "+33698765432", "12 rue des Lilas")
+	if status, body := e.post(t, "shopify/customers-redact.json"); status != 200 || body != `{"status":"erased"}` {
+		t.Fatalf("got %d %s", status, body)
+	}
+	store := profile.NewStore(e.db, e.table)
+	bounced := time.Date(2026, 3, 20, 9, 0, 0, 0, time.UTC)
+	existed, err := store.Suppress(ctx, carol, "bounce", bounced)
+	if err != nil || existed {
+		t.Fatalf("Suppress = %v, %v; want no profile", existed, err)
+	}
+	if got := findTraces(dump(t, e), carolTraces); len(got) > 0 {
+		t.Fatalf("the bounce brought back:\n%s", strings.Join(got, "\n"))
+	}
+	x, found, err := e.eraser.Export(ctx, carol)
+	want := profile.Suppression{Reason: "bounce", At: bounced}
+	if err != nil || found || x.Suppressed == nil || *x.Suppressed != want {
+		t.Fatalf("export: found %v, suppressed %+v, %v", found, x.Suppressed, err)
+	}
+	if err := store.SetConsent(ctx, carol, touchpoint.ConsentSubscribed, bounced.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := store.GetView(ctx, carol); err != nil || v.Suppressed == nil || *v.Suppressed != want || v.Subscribed {
+		t.Fatalf("new profile: %+v, %v", v, err)
+	}
+}

@@ -46,6 +46,9 @@ type Export struct {
 	// make the address "found": SaveExport writes nothing for it, since
 	// that would store the address again after an erasure.
 	UnsubscribedAt *time.Time `json:"unsubscribed_at,omitempty"`
+	// Suppressed is the marker's first bounce or complaint, which erasure
+	// keeps too (same rule: a marker alone is not "found").
+	Suppressed *profile.Suppression `json:"suppressed,omitempty"`
 	// Other holds any other item of the profile's partition.
 	Other []map[string]any `json:"other,omitempty"`
 	// Truncated says what was left out of a stored export to fit an item.
@@ -145,6 +148,9 @@ func (e *Eraser) Export(ctx context.Context, email string) (x Export, found bool
 	if at, err := time.Parse(time.RFC3339Nano, sOf(out.Item, profile.AttrUnsubscribedAt)); err == nil {
 		at = at.UTC()
 		x.UnsubscribedAt = &at
+	}
+	if at, err := time.Parse(time.RFC3339Nano, sOf(out.Item, profile.AttrSuppressedAt)); err == nil {
+		x.Suppressed = &profile.Suppression{Reason: sOf(out.Item, profile.AttrSuppressionKind), At: at.UTC()}
 	}
 	return x, found, nil
 }

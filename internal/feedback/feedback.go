@@ -29,9 +29,11 @@ const (
 	ReasonComplaint = "complaint"
 )
 
-// Suppressor marks an address as not to be emailed (profile.Store).
+// Suppressor marks an address as not to be emailed (profile.Store): on its
+// profile and its address marker, or, for an address without a profile
+// (erased), on the marker alone; existed says which.
 type Suppressor interface {
-	Suppress(ctx context.Context, email, reason string, at time.Time) error
+	Suppress(ctx context.Context, email, reason string, at time.Time) (existed bool, err error)
 }
 
 // Handler is the feedback function.
@@ -119,10 +121,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
 			continue
 		}
 		email := profile.NormalizeEmail(addr.Address)
-		if err := h.Profiles.Suppress(ctx, email, reason, at); err != nil {
+		existed, err := h.Profiles.Suppress(ctx, email, reason, at)
+		if err != nil {
 			return fmt.Errorf("suppress %s after %s: %w", profile.AddressHash(email), reason, err)
 		}
-		log.InfoContext(ctx, "feedback: address suppressed", "profile", profile.AddressHash(email), "reason", reason)
+		log.InfoContext(ctx, "feedback: address suppressed", "profile", profile.AddressHash(email), "reason", reason, "had_profile", existed)
 		h.Metrics.Count("AddressesSuppressed", 1, map[string]string{"Reason": reason})
 	}
 	return nil

@@ -3,6 +3,7 @@ package feedback_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -22,7 +23,8 @@ func TestMain(m *testing.M) { os.Exit(ddbtest.Main(m)) }
 
 // TestBackendsSuppression runs the feedback function's DynamoDB contract
 // on minidyn and on dynalite: a permanent bounce and a complaint suppress
-// the address (a redelivery keeps the first suppression), a transient
+// the address, on its profile or, without one, on its address marker (a
+// redelivery keeps the first suppression), a transient
 // bounce and a delivery write nothing. Both backends must end with the
 // same table.
 func TestBackendsSuppression(t *testing.T) {
@@ -41,6 +43,13 @@ func TestBackendsSuppression(t *testing.T) {
 		if n := len(ddbtest.Scan(t, db, table)); n != 0 {
 			t.Fatalf("%d items after a transient bounce and a delivery, want 0", n)
 		}
+		// gone.away has a profile; annoyed has none (erased while the
+		// email was in flight): its complaint is kept on the address
+		// marker alone, and the profile an event creates later starts
+		// suppressed.
+		if err := store.SetConsent(ctx, "gone.away@example.com", "subscribed", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
 		for _, c := range []struct {
 			fixture, email string
 			want           profile.Suppression
@@ -51,6 +60,14 @@ func TestBackendsSuppression(t *testing.T) {
 			for range 2 { // EventBridge delivers at least once
 				if err := h.Handle(ctx, fixture(t, c.fixture)); err != nil {
 					t.Fatalf("%s: %v", c.fixture, err)
+				}
+			}
+			if c.email == "annoyed@example.com" {
+				if _, err := store.GetView(ctx, c.email); !errors.Is(err, profile.ErrNotFound) {
+					t.Fatalf("%s: GetView error %v, want ErrNotFound", c.fixture, err)
+				}
+				if err := store.SetConsent(ctx, c.email, "subscribed", time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)); err != nil {
+					t.Fatal(err)
 				}
 			}
 			v, err := store.GetView(ctx, c.email)

@@ -57,11 +57,18 @@ func TestFeedback(t *testing.T) {
 			store := profile.NewStore(db, table)
 			var metrics bytes.Buffer
 			h := &feedback.Handler{Profiles: store, Metrics: emf.New(&metrics, time.Now), Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+			// The address was emailed, so it has a profile.
+			if err := store.SetConsent(context.Background(), tt.email, "subscribed", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+				t.Fatal(err)
+			}
 			before := ddbtest.Scan(t, db, table)
 			if err := h.Handle(context.Background(), fixture(t, tt.fixture)); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
 			v, err := store.GetView(context.Background(), tt.email)
+			if tt.suppressed == nil && err == nil && !v.Subscribed {
+				t.Errorf("a non-suppressing event unsubscribed the address: %+v", v)
+			}
 			if tt.suppressed == nil {
 				if after := ddbtest.Scan(t, db, table); len(after) != len(before) {
 					t.Errorf("items %d → %d: a non-suppressing event wrote", len(before), len(after))
@@ -128,5 +135,42 @@ func TestStorageFailureIsRetried(t *testing.T) {
 	var nf interface{ Unwrap() error }
 	if !errors.As(err, &nf) {
 		t.Errorf("error is not wrapped: %v", err)
+	}
+}
+
+// TestFeedbackAfterErasure: a bounce or complaint for an address without a
+// profile (erased while the email was in flight) writes the address marker
+// alone, keyed by a hash: no item holds the address, and the profile a
+// later event creates starts suppressed with the first suppression.
+func TestFeedbackAfterErasure(t *testing.T) {
+	ctx := context.Background()
+	db, table := ddbtest.New(t)
+	store := profile.NewStore(db, table)
+	var logs, metrics bytes.Buffer
+	h := &feedback.Handler{Profiles: store, Metrics: emf.New(&metrics, time.Now), Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	for range 2 { // EventBridge delivers at least once
+		if err := h.Handle(ctx, fixture(t, "bounce-permanent.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items := ddbtest.Scan(t, db, table)
+	dump := ddbtest.Dump(t, db, table)
+	if len(items) != 1 || strings.Contains(dump, "gone.away") || !strings.Contains(dump, profile.OptOutPK("gone.away@example.com")) {
+		t.Fatalf("want only the address marker, got %d items:\n%s", len(items), dump)
+	}
+	if !strings.Contains(logs.String(), `"had_profile":false`) || !strings.Contains(metrics.String(), `"AddressesSuppressed":1`) {
+		t.Errorf("logs %s metrics %s", logs.String(), metrics.String())
+	}
+	if _, err := store.GetView(ctx, "gone.away@example.com"); !errors.Is(err, profile.ErrNotFound) {
+		t.Fatalf("GetView error %v, want ErrNotFound", err)
+	}
+	// The customer orders again: the new profile starts suppressed.
+	if err := store.SetConsent(ctx, "gone.away@example.com", "subscribed", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	v, err := store.GetView(ctx, "gone.away@example.com")
+	want := profile.Suppression{Reason: "bounce", At: time.Date(2026, 3, 10, 12, 1, 1, 532000000, time.UTC)}
+	if err != nil || v.Suppressed == nil || *v.Suppressed != want || v.Subscribed {
+		t.Fatalf("new profile: %+v, %v; want suppressed %+v and not subscribed", v, err, want)
 	}
 }

@@ -53,8 +53,10 @@ func (e Expected) Subscribed() bool {
 	return e.Consent == touchpoint.ConsentSubscribed && !e.Suppressed
 }
 
-// Profiles computes every profile the events touch, plus the suppressed
-// ones (the runner creates them before the load).
+// Profiles computes every profile the events touch. A suppressed address
+// (the runner records a bounce for it before the load, when it has no
+// profile yet) has a profile only if an event creates one, and that
+// profile starts suppressed (the address marker, internal/profile).
 func Profiles(w *Workload) map[string]*Expected {
 	out := map[string]*Expected{}
 	get := func(email string) *Expected {
@@ -64,9 +66,6 @@ func Profiles(w *Workload) map[string]*Expected {
 			out[email] = e
 		}
 		return e
-	}
-	for email := range w.Suppressed {
-		get(email)
 	}
 	for _, ev := range w.Events {
 		if ev.Reject != "" {

@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	store := profile.NewStore(db, stack.Table())
 	store.Now = stack.Now
 	for _, email := range sortedKeys(w.Suppressed) {
-		if err := store.Suppress(ctx, email, "bounce", StartTime.Add(-31*24*time.Hour)); err != nil {
+		if _, err := store.Suppress(ctx, email, "bounce", StartTime.Add(-31*24*time.Hour)); err != nil {
 			return nil, fmt.Errorf("suppress before the load: %w", err)
 		}
 	}
@@ -341,6 +341,7 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 	}
 	gotEvents := map[string]bool{}
 	views := map[string]profile.View{}
+	markers := map[string]map[string]types.AttributeValue{}
 	var messages []message
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(stack.Table())})
 	for p.HasMorePages() {
@@ -356,6 +357,8 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 				continue
 			}
 			switch sk {
+			case profile.SKOptOut:
+				markers[pk] = it
 			case profile.SKEvent:
 				gotEvents[strings.TrimPrefix(pk, "EVENT#")] = true
 			case profile.SKProfile:
@@ -393,6 +396,13 @@ func verify(ctx context.Context, stack *devstack.Stack, db *dynamodb.Client, w *
 	for email := range views {
 		if want[email] == nil {
 			r.problem("profile %s: not in the input", email)
+		}
+	}
+	// Every bounce recorded before the load is on the address's marker,
+	// whether or not an event created the profile since.
+	for email := range w.Suppressed {
+		if m := markers[profile.OptOutPK(email)]; str(m[profile.AttrSuppressionKind]) != "bounce" {
+			r.problem("address marker of suppressed %s: %v", email, m)
 		}
 	}
 

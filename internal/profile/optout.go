@@ -15,18 +15,25 @@ import (
 	"github.com/parcours/parcours/internal/touchpoint"
 )
 
-// Opt-out markers. An unsubscribe click is recorded twice: as the consent
-// of the address's profile, when it has one, and as a marker item keyed by
-// the SHA-256 of the address, which holds nothing else (no address, no
-// name) and which erasure leaves in place. The marker is how "never email
-// me" outlives an erasure: a profile created later for the same address (a
-// new order) starts from consent "unsubscribed" at the click's time, so
-// only consent given after the click (newer updated_at) subscribes it
-// again. docs/privacy.md explains the choice.
+// Address markers. An unsubscribe click, a bounce and a complaint are each
+// recorded twice: on the address's profile, when it has one (its consent,
+// its suppression), and on the address's marker, an item keyed by the
+// SHA-256 of the address, which holds nothing else (no address, no name)
+// and which erasure leaves in place. The marker is how "never email me"
+// and "this address bounces" outlive an erasure without keeping the
+// address: a profile created later for the same address (a new order)
+// starts from consent "unsubscribed" at the click's time and from the
+// first suppression, so only consent given after the click (newer
+// updated_at) subscribes it again, and nothing lifts the suppression but a
+// shop's own edit. Neither an unsubscribe nor a bounce for an address
+// without a profile (never stored, or erased) creates one. docs/privacy.md
+// explains the choice.
 const (
-	SKOptOut           = "OPTOUT"
-	AttrUnsubscribedAt = "unsubscribed_at" // marker: RFC 3339 time of the latest click
-	optOutPrefix       = "OPTOUT#"
+	SKOptOut            = "OPTOUT"
+	AttrUnsubscribedAt  = "unsubscribed_at"   // marker: RFC 3339 time of the latest click
+	AttrSuppressedAt    = "suppressed_at"     // marker: RFC 3339 time of the first bounce or complaint
+	AttrSuppressionKind = "suppressed_reason" // marker: "bounce", "complaint", "manual"
+	optOutPrefix        = "OPTOUT#"
 )
 
 // OptOutPK is the marker's partition key: "OPTOUT#" and the SHA-256 (hex)
@@ -39,30 +46,62 @@ func OptOutPK(email string) string {
 	return optOutPrefix + hex.EncodeToString(s[:])
 }
 
+// optOutPut records a click on the marker (an update: the marker's
+// suppression, if any, stays).
 func (s *Store) optOutPut(email string, at time.Time) types.TransactWriteItem {
-	item := key(OptOutPK(email), SKOptOut)
-	item[AttrUnsubscribedAt] = str(at.UTC().Format(time.RFC3339Nano))
-	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.Table),
+		Key:                       key(OptOutPK(email), SKOptOut),
+		UpdateExpression:          aws.String("SET #u = :u"),
+		ExpressionAttributeNames:  map[string]string{"#u": AttrUnsubscribedAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":u": str(at.UTC().Format(time.RFC3339Nano))},
+	}}
 }
 
-// optOutConsent reads the address's marker: the consent a new profile of
-// the address starts from, or nil.
-func (s *Store) optOutConsent(ctx context.Context, email string) (*touchpoint.Consent, error) {
+// suppressionPut records a bounce or complaint on the marker; the first
+// one is kept, as on a profile.
+func (s *Store) suppressionPut(email, reason string, at time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                aws.String(s.Table),
+		Key:                      key(OptOutPK(email), SKOptOut),
+		UpdateExpression:         aws.String("SET #a = if_not_exists(#a, :a), #r = if_not_exists(#r, :r)"),
+		ExpressionAttributeNames: map[string]string{"#a": AttrSuppressedAt, "#r": AttrSuppressionKind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":a": str(at.UTC().Format(time.RFC3339Nano)), ":r": str(reason),
+		},
+	}}
+}
+
+// markerState reads the address's marker: the consent and the suppression
+// a new profile of the address starts from (nil for none).
+func (s *Store) markerState(ctx context.Context, email string) (*touchpoint.Consent, *Suppression, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table), Key: key(OptOutPK(email), SKOptOut), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read opt-out marker: %w", err)
+		return nil, nil, fmt.Errorf("read address marker: %w", err)
 	}
-	v, ok := out.Item[AttrUnsubscribedAt].(*types.AttributeValueMemberS)
-	if !ok {
-		return nil, nil
+	var c *touchpoint.Consent
+	if v, ok := out.Item[AttrUnsubscribedAt].(*types.AttributeValueMemberS); ok {
+		at, err := time.Parse(time.RFC3339Nano, v.Value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("address marker: unsubscribed_at: %w", err)
+		}
+		c = &touchpoint.Consent{State: touchpoint.ConsentUnsubscribed, UpdatedAt: at.UTC()}
 	}
-	at, err := time.Parse(time.RFC3339Nano, v.Value)
-	if err != nil {
-		return nil, fmt.Errorf("opt-out marker time: %w", err)
+	var sup *Suppression
+	if v, ok := out.Item[AttrSuppressedAt].(*types.AttributeValueMemberS); ok {
+		at, err := time.Parse(time.RFC3339Nano, v.Value)
+		if err != nil {
+			return nil, nil, fmt.Errorf("address marker: suppressed_at: %w", err)
+		}
+		reason, _ := out.Item[AttrSuppressionKind].(*types.AttributeValueMemberS)
+		sup = &Suppression{At: at.UTC()}
+		if reason != nil {
+			sup.Reason = reason.Value
+		}
 	}
-	return &touchpoint.Consent{State: touchpoint.ConsentUnsubscribed, UpdatedAt: at.UTC()}, nil
+	return c, sup, nil
 }
 
 // Unsubscribe records an unsubscribe click made at at: the opt-out marker

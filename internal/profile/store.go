@@ -171,22 +171,35 @@ func (s *Store) SetConsent(ctx context.Context, email, state string, at time.Tim
 	return nil
 }
 
-// Suppress marks the address as not to be emailed (bounce, complaint). The
-// first suppression is kept.
-func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+// Suppress marks the address as not to be emailed (bounce, complaint): on
+// its profile and on its marker (optout.go), in one transaction; the first
+// suppression is kept on each. It never creates a profile: for an address
+// without one (erased, or never stored) only the marker is written, and a
+// profile created later starts suppressed. existed says which it was.
+func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time) (existed bool, err error) {
 	email = NormalizeEmail(email)
-	_, err := s.write(ctx, write{email: email, merge: func(p Profile, _ *Order) (Profile, *Order) {
-		p = p.clone()
-		if p.View.Suppressed == nil {
-			p.View.Suppressed = &Suppression{Reason: reason, At: at.UTC()}
-		}
-		s.Policy.Derive(&p)
-		return p, nil
-	}})
-	if err != nil {
-		return fmt.Errorf("suppress: %w", err)
+	mark := s.suppressionPut(email, reason, at)
+	_, err = s.write(ctx, write{email: email, existingOnly: true, extra: []types.TransactWriteItem{mark},
+		merge: func(p Profile, _ *Order) (Profile, *Order) {
+			p = p.clone()
+			if p.View.Suppressed == nil {
+				p.View.Suppressed = &Suppression{Reason: reason, At: at.UTC()}
+			}
+			s.Policy.Derive(&p)
+			return p, nil
+		}})
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, ErrNotFound):
+		return false, fmt.Errorf("suppress: %w", err)
 	}
-	return nil
+	if _, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{mark},
+	}); err != nil {
+		return false, fmt.Errorf("suppress: write address marker: %w", err)
+	}
+	return false, nil
 }
 
 // write is one read-modify-write of a profile.
@@ -214,8 +227,9 @@ func (s *Store) write(ctx context.Context, w write) (Status, error) {
 			if w.existingOnly {
 				return "", ErrNotFound
 			}
-			// A new profile starts from the address's opt-out (optout.go).
-			if p.View.Consent, err = s.optOutConsent(ctx, w.email); err != nil {
+			// A new profile starts from the address's marker: its
+			// opt-out and its suppression (optout.go).
+			if p.View.Consent, p.View.Suppressed, err = s.markerState(ctx, w.email); err != nil {
 				return "", err
 			}
 		}

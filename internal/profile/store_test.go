@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -290,11 +291,38 @@ func TestConsentAndSuppression(t *testing.T) {
 	if v, _ := s.GetView(ctx, "ann@example.com"); v.Subscribed || v.Consent.State != touchpoint.ConsentUnsubscribed {
 		t.Fatalf("consent = %+v", v.Consent)
 	}
-	if err := s.Suppress(ctx, "zed@example.com", "bounce", t0); err != nil {
+	checkSuppressMarker(t, s, db, table, t0)
+}
+
+// checkSuppressMarker: a bounce for an address with a profile suppresses
+// the profile; for an address without one it writes the address marker
+// alone (no item holds the address), and the profile an event creates
+// later starts suppressed, the first suppression kept.
+func checkSuppressMarker(t *testing.T, s *profile.Store, db *dynamodb.Client, table string, t0 time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if existed, err := s.Suppress(ctx, "Ann@example.com", "complaint", t0.Add(2*time.Hour)); err != nil || !existed {
+		t.Fatalf("Suppress(ann) = %v, %v", existed, err)
+	}
+	if v, _ := s.GetView(ctx, "ann@example.com"); v.Suppressed == nil || v.Suppressed.Reason != "complaint" || v.Subscribed {
+		t.Fatalf("ann: suppressed = %+v", v.Suppressed)
+	}
+	for i, reason := range []string{"bounce", "complaint"} { // the first is kept
+		if existed, err := s.Suppress(ctx, "zed@example.com", reason, t0.Add(time.Duration(i)*time.Hour)); err != nil || existed {
+			t.Fatalf("Suppress(zed) = %v, %v", existed, err)
+		}
+	}
+	if _, err := s.GetView(ctx, "zed@example.com"); !errors.Is(err, profile.ErrNotFound) {
+		t.Fatalf("zed: GetView error %v, want ErrNotFound (no profile)", err)
+	}
+	if dump := ddbtest.Dump(t, db, table); strings.Contains(dump, "zed@") || !strings.Contains(dump, profile.OptOutPK("zed@example.com")) {
+		t.Fatalf("after a bounce for an address without a profile, the table holds the address or no marker:\n%s", dump)
+	}
+	if err := s.SetConsent(ctx, "zed@example.com", touchpoint.ConsentSubscribed, t0.Add(3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	v, err := s.GetView(ctx, "zed@example.com")
-	if err != nil || v.Suppressed == nil || v.Suppressed.Reason != "bounce" || v.Subscribed {
-		t.Fatalf("suppressed = %+v, %v", v, err)
+	if err != nil || v.Suppressed == nil || *v.Suppressed != (profile.Suppression{Reason: "bounce", At: t0.UTC()}) || v.Subscribed {
+		t.Fatalf("zed after a new profile: %+v, %v", v, err)
 	}
 }

@@ -48,7 +48,7 @@ func TestBackendsSendContract(t *testing.T) {
 		e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "Europe/Paris")
 		e.addProfile(t, "ben@example.com", touchpoint.ConsentUnsubscribed, "Europe/Paris")
 		e.addProfile(t, "cy@example.com", touchpoint.ConsentSubscribed, "Europe/Paris")
-		if err := e.store.Suppress(ctx, "cy@example.com", "bounce", e.now); err != nil {
+		if _, err := e.store.Suppress(ctx, "cy@example.com", "bounce", e.now); err != nil {
 			t.Fatal(err)
 		}
 

@@ -181,7 +181,7 @@ func TestConsentAndSuppression(t *testing.T) {
 				e.addProfile(t, email, tt.consent, "Europe/Paris")
 			}
 			if tt.suppress != "" {
-				if err := e.store.Suppress(context.Background(), email, tt.suppress, e.now); err != nil {
+				if _, err := e.store.Suppress(context.Background(), email, tt.suppress, e.now); err != nil {
 					t.Fatal(err)
 				}
 			}
