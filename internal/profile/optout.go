@@ -111,26 +111,33 @@ func (s *Store) markerState(ctx context.Context, email string) (*touchpoint.Cons
 func (s *Store) Unsubscribe(ctx context.Context, email string, at time.Time) (existed bool, err error) {
 	email = NormalizeEmail(email)
 	c := &touchpoint.Consent{State: touchpoint.ConsentUnsubscribed, UpdatedAt: at.UTC()}
-	_, err = s.write(ctx, write{email: email, existingOnly: true, extra: []types.TransactWriteItem{s.optOutPut(email, at)},
-		merge: func(p Profile, _ *Order) (Profile, *Order) {
-			p = p.clone()
-			if cur := p.View.Consent; cur == nil || cur.State != touchpoint.ConsentUnsubscribed {
-				// A second click keeps the first one's time.
-				p.View.Consent = newerConsent(cur, c)
-			}
-			s.Policy.Derive(&p)
-			return p, nil
-		}})
+	return s.marked(ctx, "unsubscribe", email, s.optOutPut(email, at), func(p Profile, _ *Order) (Profile, *Order) {
+		p = p.clone()
+		if cur := p.View.Consent; cur == nil || cur.State != touchpoint.ConsentUnsubscribed {
+			// A second click keeps the first one's time.
+			p.View.Consent = newerConsent(cur, c)
+		}
+		s.Policy.Derive(&p)
+		return p, nil
+	})
+}
+
+// marked applies merge to the address's profile together with mark (an
+// update of the address marker) in one transaction, or, when the address
+// has no profile, writes mark alone: it never creates a profile. existed
+// says which it was; op names the operation in errors.
+func (s *Store) marked(ctx context.Context, op, email string, mark types.TransactWriteItem, merge func(Profile, *Order) (Profile, *Order)) (existed bool, err error) {
+	_, err = s.write(ctx, write{email: email, existingOnly: true, extra: []types.TransactWriteItem{mark}, merge: merge})
 	switch {
 	case err == nil:
 		return true, nil
 	case !errors.Is(err, ErrNotFound):
-		return false, fmt.Errorf("unsubscribe: %w", err)
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	if _, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{s.optOutPut(email, at)},
+		TransactItems: []types.TransactWriteItem{mark},
 	}); err != nil {
-		return false, fmt.Errorf("unsubscribe: write opt-out marker: %w", err)
+		return false, fmt.Errorf("%s: write address marker: %w", op, err)
 	}
 	return false, nil
 }

@@ -178,28 +178,14 @@ func (s *Store) SetConsent(ctx context.Context, email, state string, at time.Tim
 // profile created later starts suppressed. existed says which it was.
 func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time) (existed bool, err error) {
 	email = NormalizeEmail(email)
-	mark := s.suppressionPut(email, reason, at)
-	_, err = s.write(ctx, write{email: email, existingOnly: true, extra: []types.TransactWriteItem{mark},
-		merge: func(p Profile, _ *Order) (Profile, *Order) {
-			p = p.clone()
-			if p.View.Suppressed == nil {
-				p.View.Suppressed = &Suppression{Reason: reason, At: at.UTC()}
-			}
-			s.Policy.Derive(&p)
-			return p, nil
-		}})
-	switch {
-	case err == nil:
-		return true, nil
-	case !errors.Is(err, ErrNotFound):
-		return false, fmt.Errorf("suppress: %w", err)
-	}
-	if _, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{mark},
-	}); err != nil {
-		return false, fmt.Errorf("suppress: write address marker: %w", err)
-	}
-	return false, nil
+	return s.marked(ctx, "suppress", email, s.suppressionPut(email, reason, at), func(p Profile, _ *Order) (Profile, *Order) {
+		p = p.clone()
+		if p.View.Suppressed == nil {
+			p.View.Suppressed = &Suppression{Reason: reason, At: at.UTC()}
+		}
+		s.Policy.Derive(&p)
+		return p, nil
+	})
 }
 
 // write is one read-modify-write of a profile.
