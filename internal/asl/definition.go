@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unsafe"
 )
 
 // StateMachine is a whole definition.
@@ -161,6 +162,13 @@ type State struct {
 	// Transitions
 	Next string `json:"Next,omitempty"`
 	End  bool   `json:"End,omitempty"`
+
+	// plan is the state's *statePlan once built (planOf), read and set
+	// atomically: read on every entry into the state, without the hashing
+	// a map lookup by *State costs. An unsafe.Pointer rather than an
+	// atomic.Pointer, which may not be copied: a State is copied by value
+	// (MarshalJSON), and a copy may share the plan, being the same state.
+	plan unsafe.Pointer
 }
 
 // Retrier is one element of a Retry field.

@@ -2,7 +2,8 @@ package asl
 
 import (
 	"strings"
-	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // statePlan is a State prepared for running, built once per State on first
@@ -97,17 +98,15 @@ func (p *statePlan) kind(k kindIndex, name string) *eventKind {
 	return &eventKind{typ: p.kinds[k].typ, name: name}
 }
 
-// plans maps *State to its *statePlan. Like the path and intrinsic caches it
-// stops growing at maxParsed entries; past that, plans are built per use.
-var plans sync.Map
-
-// planOf returns the plan of st, the state named name.
+// planOf returns the plan of st, the state named name, built on first use
+// and kept in st (a State is not changed once run; two engines that build
+// it at once keep one of the two equal plans).
 func planOf(st *State, name string) *statePlan {
-	if p, ok := plans.Load(st); ok {
-		return p.(*statePlan)
+	if p := (*statePlan)(atomic.LoadPointer(&st.plan)); p != nil && p.name == name {
+		return p
 	}
 	p := compilePlan(st, name)
-	cacheParsed(&plans, st, p)
+	atomic.CompareAndSwapPointer(&st.plan, nil, unsafe.Pointer(p))
 	return p
 }
 
