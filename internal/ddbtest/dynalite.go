@@ -189,6 +189,17 @@ func startDynalite() (*Dynalite, error) {
 	}
 	target := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port))}
 	proxy := &httputil.ReverseProxy{
+		// A transport of its own: other tests' httptest servers close
+		// http.DefaultTransport's idle connections when they stop, and
+		// dynalite (Node's http server) drops a keep-alive connection
+		// after 5 s idle, so a connection idle longer than that is closed
+		// here first (a request sent on one Node is closing fails, and a
+		// proxied POST is not retried).
+		Transport: &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     2 * time.Second,
+		},
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			// dynalite checks that a request is signed (not the signature):
