@@ -528,6 +528,17 @@ func (d *jsonDecoder) str() (string, error) {
 		}
 		d.i++
 	}
+	return d.strSlow(start)
+}
+
+// strSlow is str from the first byte its fast path does not take (an
+// escape, a control character, a byte that is not ASCII), start being the
+// string's first byte. Kept apart so that str, called for every key and
+// string value, stays small.
+//
+//go:noinline
+func (d *jsonDecoder) strSlow(start int) (string, error) {
+	b := d.b
 	buf := append(make([]byte, 0, d.i-start+16), b[start:d.i]...)
 	for d.i < len(b) {
 		c := b[d.i]
