@@ -3,10 +3,8 @@ package profile_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,37 +146,6 @@ func TestBackendsOutOfOrder(t *testing.T) {
 // them and the aggregates stay exact, on both backends.
 func TestBackendsConcurrentWriters(t *testing.T) {
 	ddbtest.ForEachBackend(t, func(t *testing.T, db *dynamodb.Client, table string) {
-		s := newStore(db, table)
-		s.MaxAttempts = 1000
-		const n = 12
-		t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			wg.Go(func() {
-				ev := touchpoint.Event{ID: fmt.Sprintf("shopify:s:orders/create:%d", i), Source: "shopify", Shop: "s",
-					Type: touchpoint.OrderPlaced, OccurredAt: t0.Add(time.Duration(i) * time.Minute), Email: "busy@example.com",
-					Order: &touchpoint.Order{ID: fmt.Sprint(1000 + i), Currency: "EUR", Total: "1.01", CreatedAt: t0.Add(time.Duration(i) * time.Minute)}}
-				out, err := s.Apply(context.Background(), ev)
-				if err == nil && out.Status != profile.Stored {
-					err = fmt.Errorf("status %s", out.Status)
-				}
-				errs <- err
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		p, err := s.Get(context.Background(), "busy@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.View.OrderCount != n || p.View.TotalSpent["EUR"] != "12.12" || p.Version != n {
-			t.Fatalf("count=%d spent=%v version=%d", p.View.OrderCount, p.View.TotalSpent, p.Version)
-		}
+		checkConcurrentWriters(t, newStore(db, table), 12)
 	})
 }
