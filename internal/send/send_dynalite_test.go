@@ -121,8 +121,9 @@ func TestBackendsSendContract(t *testing.T) {
 	compareDumps(t, dumps)
 }
 
-// Two journeys email one profile at once: the cap's conditional update
-// lets exactly one through, on both backends.
+// Two journeys email one profile at the same moment: the cap's
+// conditional update lets exactly one through, on both backends (minidyn
+// as every other send test, and dynalite).
 func TestBackendsFrequencyCapRace(t *testing.T) {
 	ddbtest.ForEachBackend(t, func(t *testing.T, db *dynamodb.Client, table string) {
 		e := newEnvOn(t, db, table)

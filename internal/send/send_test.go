@@ -419,35 +419,6 @@ func TestStorageFailureIsRetryable(t *testing.T) {
 	}
 }
 
-// TestFrequencyCapRace: two journeys email the same profile at the same
-// moment; the conditional update lets exactly one through.
-func TestFrequencyCapRace(t *testing.T) {
-	e := newEnv(t)
-	e.addProfile(t, "ana@example.com", touchpoint.ConsentSubscribed, "")
-	reqs := []contract.SendRequest{
-		req("cart", "reminder", "cart-exec", "ana@example.com", marketing),
-		req("winback", "hello", "winback-exec", "ana@example.com", marketing),
-	}
-	out := make([]contract.SendResponse, len(reqs))
-	errs := make([]error, len(reqs))
-	done := make(chan int)
-	for i := range reqs {
-		go func() { out[i], errs[i] = e.h.Handle(context.Background(), reqs[i]); done <- i }()
-	}
-	<-done
-	<-done
-	statuses := map[string]int{}
-	for i := range reqs {
-		if errs[i] != nil {
-			t.Fatalf("Handle %d: %v", i, errs[i])
-		}
-		statuses[out[i].Status]++
-	}
-	if statuses["sent"] != 1 || statuses["deferred"] != 1 || len(e.ses.Outbox()) != 1 {
-		t.Errorf("answers %+v, outbox %d: want one sent, one deferred", out, len(e.ses.Outbox()))
-	}
-}
-
 // claimFailsDB is the real client, failing the claim of a message item
 // (the PutItem of a MESSAGE# item) with a DynamoDB error.
 type claimFailsDB struct{ send.DynamoDB }
