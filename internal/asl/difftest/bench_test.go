@@ -135,17 +135,7 @@ func BenchmarkEngineVsPeer(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, w := range benchWorkloads(b, root) {
-		sm, err := asl.Parse(w.cf.Definition)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := asl.Validate(sm); err != nil {
-			b.Fatal(err)
-		}
-		p, err := Prepare(sm, w.c)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := prepareWorkload(b, w)
 		b.Run(w.name, func(b *testing.B) {
 			peer := peerRate(b, root, w)
 			ctx := context.Background()
@@ -153,13 +143,7 @@ func BenchmarkEngineVsPeer(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for range b.N {
-				x, err := p.Execute(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if x.Status != asl.StatusSucceeded && x.Status != asl.StatusFailed {
-					b.Fatalf("execution ended %s", x.Status)
-				}
+				executeEnded(b, ctx, p)
 			}
 			ours := float64(b.N) / time.Since(start).Seconds()
 			b.ReportMetric(ours, "exec/s")
@@ -179,28 +163,12 @@ func BenchmarkEngineCompiled(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, w := range benchWorkloads(b, root) {
-		sm, err := asl.Parse(w.cf.Definition)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := asl.Validate(sm); err != nil {
-			b.Fatal(err)
-		}
-		p, err := Prepare(sm, w.c)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := prepareWorkload(b, w)
 		b.Run(w.name, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				x, err := p.Execute(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if x.Status != asl.StatusSucceeded && x.Status != asl.StatusFailed {
-					b.Fatalf("execution ended %s", x.Status)
-				}
+				executeEnded(b, ctx, p)
 			}
 		})
 	}
@@ -208,3 +176,32 @@ func BenchmarkEngineCompiled(b *testing.B) {
 
 // String describes a workload in failure messages.
 func (w benchWorkload) String() string { return fmt.Sprintf("%s/%s", w.name, w.c.Name) }
+
+// prepareWorkload parses, validates and prepares a workload's definition
+// and case, once, outside the timed part.
+func prepareWorkload(b *testing.B, w benchWorkload) *Prepared {
+	b.Helper()
+	sm, err := asl.Parse(w.cf.Definition)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := asl.Validate(sm); err != nil {
+		b.Fatal(err)
+	}
+	p, err := Prepare(sm, w.c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// executeEnded runs one execution and fails unless it ended.
+func executeEnded(b *testing.B, ctx context.Context, p *Prepared) {
+	x, err := p.Execute(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if x.Status != asl.StatusSucceeded && x.Status != asl.StatusFailed {
+		b.Fatalf("execution ended %s", x.Status)
+	}
+}
