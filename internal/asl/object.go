@@ -238,28 +238,11 @@ func objectOf(ms []Member) *Object {
 	return membersObject(ms) // up to 32 members: jsondecode.go's sort
 }
 
-// sortMembers sorts members by key, stably. Objects have few members: up to
-// 32, an insertion sort that compares the keys' first 7 bytes as integers
-// and the whole keys only when those are equal (a decoded object's keys
-// mostly differ early).
+// sortMembers sorts members by key, stably (a repeated key's values stay
+// in the order given). Decoded objects up to 32 members are sorted by
+// membersOrder instead (jsondecode.go); this serves larger ones and maps.
 func sortMembers(ms []Member) {
-	if len(ms) > 32 {
-		slices.SortStableFunc(ms, func(a, b Member) int { return strings.Compare(a.Key, b.Key) })
-		return
-	}
-	var pre [32]uint64
-	for i := range ms {
-		pre[i] = keyPrefix7(ms[i].Key)
-	}
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0; j-- {
-			if pre[j-1] < pre[j] || (pre[j-1] == pre[j] && ms[j-1].Key <= ms[j].Key) {
-				break
-			}
-			ms[j-1], ms[j] = ms[j], ms[j-1]
-			pre[j-1], pre[j] = pre[j], pre[j-1]
-		}
-	}
+	slices.SortStableFunc(ms, func(a, b Member) int { return strings.Compare(a.Key, b.Key) })
 }
 
 // objectFromMap makes an Object of a map's members (values as they are).

@@ -11,27 +11,28 @@ import (
 	"testing"
 )
 
-// TestSortMembers checks the prefix insertion sort against slices'
-// stable sort on keys that share long prefixes, hold NUL bytes, are empty
-// or repeat, at every size up to past the insertion sort's limit.
-func TestSortMembers(t *testing.T) {
+// TestObjectFromMap checks that an Object made from a map (Normalize) has
+// the map's members in key order, for keys that share long prefixes, hold
+// NUL bytes, are empty or not UTF-8, at every size to 40.
+func TestObjectFromMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []string{"", "a", "b", "\x00", "last_", "last_order", "é", "\xff"}
 	for n := 0; n <= 40; n++ {
 		for range 50 {
-			ms := make([]Member, n)
-			for i := range ms {
+			m := map[string]any{}
+			for i := range n {
 				var k strings.Builder
 				for range rng.IntN(4) {
 					k.WriteString(alphabet[rng.IntN(len(alphabet))])
 				}
-				ms[i] = Member{k.String(), i}
+				m[k.String()] = i
 			}
-			want := slices.Clone(ms)
-			slices.SortStableFunc(want, func(a, b Member) int { return strings.Compare(a.Key, b.Key) })
-			sortMembers(ms)
-			if !reflect.DeepEqual(ms, want) {
-				t.Fatalf("n=%d: sortMembers gave %v, want %v", n, ms, want)
+			o := objectFromMap(m)
+			if !slices.IsSortedFunc(o.members, func(a, b Member) int { return strings.Compare(a.Key, b.Key) }) {
+				t.Fatalf("n=%d: not in key order: %v", n, o.members)
+			}
+			if got := Plain(o); !reflect.DeepEqual(got, m) {
+				t.Fatalf("n=%d: members %v, map %v", n, got, m)
 			}
 		}
 	}

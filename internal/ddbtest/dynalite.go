@@ -196,7 +196,6 @@ func startDynalite() (*Dynalite, error) {
 		// here first (a request sent on one Node is closing fails, and a
 		// proxied POST is not retried).
 		Transport: &http.Transport{
-			Proxy:               nil,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     2 * time.Second,
 		},
