@@ -25,13 +25,16 @@ const (
 // a Parallel state, or one iteration of a Map state. A waiting run is only
 // this record in the timer heap.
 type run struct {
-	exec  *Execution
-	sm    *StateMachine
-	name  string
-	st    *State
-	input any // the state's raw input
-	eff   any // a Wait state's input after InputPath, kept while waiting
-	phase phase
+	exec *Execution
+	sm   *StateMachine
+	name string
+	st   *State
+	// nextSt is the state named name when the previous state found it
+	// (statePlan.nextState), or nil.
+	nextSt *State
+	input  any // the state's raw input
+	eff    any // a Wait state's input after InputPath, kept while waiting
+	phase  phase
 
 	// Upper bounds of the payload sizes (PayloadSize) of input, of the
 	// current state's effective input and of its output; 0 when not known.
@@ -208,7 +211,11 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			return
 		}
 		if r.phase == phEnter {
-			st := r.sm.States.Get(r.name)
+			st := r.nextSt
+			r.nextSt = nil
+			if st == nil {
+				st = r.sm.States.Get(r.name)
+			}
 			if st == nil {
 				e.failRun(r, newError(ErrRuntime, "state %q does not exist", r.name))
 				return
@@ -262,6 +269,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			e.succeedRun(r, out)
 			return
 		}
+		r.nextSt = r.plan.nextState(&r.sm.States, next)
 		r.name, r.input, r.phase, r.eff = next, out, phEnter, nil
 		r.inBound = ob
 	}

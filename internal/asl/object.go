@@ -23,6 +23,10 @@ import (
 // costs a header, groups, a random seed and a hash per key.
 type Object struct {
 	members []Member
+	// bound, when above 0, is an upper bound of the object's payload size
+	// (payloadBound), worked out when the object was made from values
+	// whose sizes were at hand (Normalize); 0 when not known.
+	bound int32
 }
 
 // Member is one key and its value.
@@ -44,20 +48,28 @@ func (o *Object) Get(key string) (any, bool) {
 	if o == nil {
 		return nil, false
 	}
-	if ms := o.members; len(ms) <= 8 {
-		// Equality first compares lengths: no ordering call per member.
-		for i := range ms {
-			if ms[i].Key == key {
-				return ms[i].Value, true
+	ms := o.members
+	if len(ms) > 8 {
+		// Binary search down to a run of at most 8 members.
+		lo, hi := 0, len(ms)
+		for hi-lo > 8 {
+			m := int(uint(lo+hi) >> 1)
+			if ms[m].Key < key {
+				lo = m + 1
+			} else {
+				hi = m + 1 // ms[m] may be key
 			}
 		}
-		return nil, false
+		ms = ms[lo:hi]
 	}
-	i, ok := o.find(key)
-	if !ok {
-		return nil, false
+	// Equality compares lengths first, and the first bytes before calling
+	// the runtime: no ordering call per member.
+	for i := range ms {
+		if k := ms[i].Key; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
+			return ms[i].Value, true
+		}
 	}
-	return o.members[i].Value, true
+	return nil, false
 }
 
 // find returns key's index, or where it would be inserted.

@@ -347,9 +347,9 @@ func (p *Path) Eval(root, ctx any) (any, bool) {
 	}
 	if p.definite {
 		v := start
-		for _, sg := range p.segs {
+		for i := range p.segs {
 			var ok bool
-			v, ok = step1(v, sg)
+			v, ok = step1(v, &p.segs[i])
 			if !ok {
 				return nil, false
 			}
@@ -357,7 +357,8 @@ func (p *Path) Eval(root, ctx any) (any, bool) {
 		return v, true
 	}
 	cur := []any{start}
-	for _, sg := range p.segs {
+	for i := range p.segs {
+		sg := &p.segs[i]
 		var next []any
 		for _, v := range cur {
 			if sg.recursive {
@@ -374,7 +375,7 @@ func (p *Path) Eval(root, ctx any) (any, bool) {
 	return cur, true
 }
 
-func step1(v any, sg pathSeg) (any, bool) {
+func step1(v any, sg *pathSeg) (any, bool) {
 	switch sg.op {
 	case segName:
 		m, ok := v.(*Object)
@@ -399,7 +400,7 @@ func step1(v any, sg pathSeg) (any, bool) {
 	return nil, false
 }
 
-func apply(out []any, v any, sg pathSeg, root any) []any {
+func apply(out []any, v any, sg *pathSeg, root any) []any {
 	switch sg.op {
 	case segName, segIndex:
 		if e, ok := step1(v, sg); ok {
@@ -415,7 +416,7 @@ func apply(out []any, v any, sg pathSeg, root any) []any {
 		}
 	case segIndexes:
 		for _, i := range sg.indexes {
-			if e, ok := step1(v, pathSeg{op: segIndex, index: i}); ok {
+			if e, ok := step1(v, &pathSeg{op: segIndex, index: i}); ok {
 				out = append(out, e)
 			}
 		}
@@ -489,7 +490,7 @@ func appendChildren(out []any, v any) []any {
 
 // applyRecursive applies sg to v and to every descendant of v, in document
 // (pre-)order; object keys are visited in sorted order for determinism.
-func applyRecursive(out []any, v any, sg pathSeg, root any) []any {
+func applyRecursive(out []any, v any, sg *pathSeg, root any) []any {
 	out = apply(out, v, sg, root)
 	switch x := v.(type) {
 	case []any:
@@ -711,7 +712,7 @@ func setPath(root any, segs []pathSeg, v any) (any, error) {
 	if len(segs) == 0 {
 		return v, nil
 	}
-	sg := segs[0]
+	sg := &segs[0]
 	switch sg.op {
 	case segName:
 		m, ok := root.(*Object)

@@ -106,6 +106,9 @@ func payloadBound(v any, limit int) int {
 	case json.Number:
 		return len(x)
 	case *Object:
+		if x != nil && x.bound > 0 {
+			return int(x.bound)
+		}
 		n := 2 + 2*x.Len() // braces, commas and colons
 		for _, m := range x.members {
 			n += 2 + 6*len(m.Key) + payloadBound(m.Value, limit)

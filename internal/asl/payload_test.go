@@ -109,6 +109,16 @@ func FuzzPayloadSize(f *testing.F) {
 		values := []any{raw, map[string]any{raw: []any{raw, json.Number("1")}}}
 		if v, err := ParseJSON(doc); err == nil {
 			values = append(values, v, map[string]any{raw: v})
+			// Normalize records an object's bound when it converts a map
+			// (payloadBound then returns it without a walk).
+			n, err := Normalize(map[string]any{raw: Plain(v), "k": map[string]any{"v": Plain(v)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.(*Object).bound <= 0 {
+				t.Fatalf("Normalize left no bound on %s", toJSON(t, n))
+			}
+			values = append(values, n)
 		}
 		for _, v := range values {
 			want := wantPayloadSize(t, v)

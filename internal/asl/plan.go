@@ -42,6 +42,9 @@ type statePlan struct {
 	// name is the state's name and kinds its history event kinds.
 	name  string
 	kinds [numKinds]*eventKind
+
+	// next is the states this one has moved to, by name (nextState).
+	next atomic.Pointer[nextStates]
 }
 
 // eventKind is an event's type and the state it names (none for execution
@@ -492,9 +495,9 @@ func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
 	default:
 		return nil, false // $$.Map exists only in an ItemSelector (r.ctx set)
 	}
-	for _, sg := range segs {
+	for i := range segs {
 		var ok bool
-		if v, ok = step1(v, sg); !ok {
+		if v, ok = step1(v, &segs[i]); !ok {
 			return nil, false
 		}
 	}

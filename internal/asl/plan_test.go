@@ -313,6 +313,34 @@ func TestStateReusedUnderTwoNames(t *testing.T) {
 	}
 }
 
+// TestStateSharedByTwoDefinitions: a definition built in code may add one
+// *State to two state machines whose states of the same name differ; each
+// execution moves to its own machine's state (the successor table a plan
+// keeps belongs to one state list), first and later runs alike.
+func TestStateSharedByTwoDefinitions(t *testing.T) {
+	shared := &State{Type: "Pass", Next: "B"}
+	var m1, m2 StateMachine
+	m1.StartAt, m2.StartAt = "A", "A"
+	m1.States.Add("A", shared)
+	m2.States.Add("A", shared)
+	m1.States.Add("B", &State{Type: "Pass", Result: "one", End: true})
+	m2.States.Add("B", &State{Type: "Pass", Result: "two", End: true})
+	for i := range 3 {
+		for _, c := range []struct {
+			sm   *StateMachine
+			want string
+		}{{&m1, "one"}, {&m2, "two"}} {
+			x, err := Run(context.Background(), c.sm, map[string]any{}, EngineOptions{})
+			if err != nil || x.Status != StatusSucceeded {
+				t.Fatalf("run %d: %v %s %s", i, err, x.Status, x.Cause)
+			}
+			if x.Output != c.want {
+				t.Errorf("run %d: output %v, want %q", i, x.Output, c.want)
+			}
+		}
+	}
+}
+
 // TestVirtualClock stands still, only moves forward when set, and flows at
 // its speed against the wall clock, keeping the speed across Set.
 func TestVirtualClock(t *testing.T) {

@@ -58,6 +58,12 @@ func normalize(v any) (any, bool, error) {
 			}
 			o.members[i].Value = n
 		}
+		if o != emptyObject {
+			// The members' sizes are at hand (their objects' bounds
+			// were just worked out): a task result's size is then
+			// known without walking it again (fits).
+			o.bound = clampBound(payloadBound(o, MaxPayloadBytes))
+		}
 		return o, true, nil
 	case []any:
 		var out []any

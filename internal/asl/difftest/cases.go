@@ -124,8 +124,15 @@ func RunPeer(ctx context.Context, root string, files []string) (map[string]Resul
 // outputs are decoded once (Prepare) and shared by every run: the engine
 // never mutates a value.
 type scriptResolver struct {
-	script map[string][]preparedEntry
-	calls  map[string]int
+	script *preparedScript
+	calls  []int // per task state (script.index), this execution's calls so far
+}
+
+// preparedScript is a case's task script with its outputs decoded: each
+// task state's entries, found by the state's name through index.
+type preparedScript struct {
+	index   map[string]int
+	entries [][]preparedEntry
 }
 
 // preparedEntry is a ScriptEntry with its output decoded.
@@ -135,8 +142,8 @@ type preparedEntry struct {
 	err    *asl.Error
 }
 
-func prepareScript(script map[string][]ScriptEntry) (map[string][]preparedEntry, error) {
-	out := make(map[string][]preparedEntry, len(script))
+func prepareScript(script map[string][]ScriptEntry) (*preparedScript, error) {
+	out := &preparedScript{index: make(map[string]int, len(script))}
 	for name, entries := range script {
 		pe := make([]preparedEntry, len(entries))
 		for i, e := range entries {
@@ -159,18 +166,20 @@ func prepareScript(script map[string][]ScriptEntry) (map[string][]preparedEntry,
 				pe[i].output = v
 			}
 		}
-		out[name] = pe
+		out.index[name] = len(out.entries)
+		out.entries = append(out.entries, pe)
 	}
 	return out, nil
 }
 
 func (r *scriptResolver) Invoke(_ context.Context, call asl.TaskCall) (any, error) {
-	entries := r.script[call.StateName]
-	if len(entries) == 0 {
+	k, ok := r.script.index[call.StateName]
+	if !ok || len(r.script.entries[k]) == 0 {
 		return nil, &asl.Error{Name: "Harness.NoScript", Cause: "no scripted result for task " + call.StateName}
 	}
-	i := r.calls[call.StateName]
-	r.calls[call.StateName] = i + 1
+	entries := r.script.entries[k]
+	i := r.calls[k]
+	r.calls[k] = i + 1
 	e := entries[min(i, len(entries)-1)]
 	switch {
 	case e.err != nil:
@@ -257,7 +266,7 @@ func RunParsed(ctx context.Context, sm *asl.StateMachine, c Case) (EngineRun, er
 type Prepared struct {
 	sm     *asl.StateMachine
 	input  any
-	script map[string][]preparedEntry
+	script *preparedScript
 	waits  map[string]time.Duration
 }
 
@@ -281,7 +290,7 @@ func Prepare(sm *asl.StateMachine, c Case) (*Prepared, error) {
 // execution ends.
 func (p *Prepared) Execute(ctx context.Context) (*asl.Execution, error) {
 	eng := asl.NewEngine(asl.EngineOptions{
-		Resolver:      &scriptResolver{script: p.script, calls: map[string]int{}},
+		Resolver:      &scriptResolver{script: p.script, calls: make([]int, len(p.script.entries))},
 		Seed:          1,
 		WaitOverrides: p.waits,
 	})
