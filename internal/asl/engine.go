@@ -240,6 +240,7 @@ type Engine struct {
 	seq      uint64
 	maxTrans int
 	ienv     intrinsicEnv // reused by every intrinsic call (under mu)
+	arena    objectArena  // payload templates' objects (under mu)
 }
 
 // NewEngine makes an engine.

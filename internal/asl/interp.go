@@ -197,7 +197,7 @@ func (e *Engine) resultPath(r *run, p *string, parsed *Path, input, result any) 
 	if _, ok := input.(*Object); !ok {
 		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input of type %s in state '%s'", *p, typeName(input), r.name)
 	}
-	out, err := setPath(input, path.segs, result)
+	out, err := setPath(&e.arena, input, path.segs, result)
 	if err != nil {
 		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' in state '%s': %v", *p, r.name, err)
 	}
@@ -682,7 +682,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		item.members[1] = Member{"Value", it}
 		mapObj := newObject(1)
 		mapObj.members[0] = Member{"Item", item}
-		withItem := e.contextObject(r).with("Map", mapObj)
+		withItem := e.contextObject(r).with(nil, "Map", mapObj)
 		saved := r.ctx
 		r.ctx = withItem
 		v, b, err := e.evalTemplate(r, "ItemSelector", sel, eff, r.effBound)

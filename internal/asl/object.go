@@ -107,17 +107,17 @@ func (o *Object) All() iter.Seq2[string, any] {
 }
 
 // with returns a copy of o with key set to v (added in its place, or
-// replaced).
-func (o *Object) with(key string, v any) *Object {
+// replaced), made from a (nil: allocated on its own).
+func (o *Object) with(a *objectArena, key string, v any) *Object {
 	i, ok := o.find(key)
 	n := o.Len()
 	if ok {
-		out := newObject(n)
+		out := a.object(n)
 		copy(out.members, o.members)
 		out.members[i].Value = v
 		return out
 	}
-	out := newObject(n + 1)
+	out := a.object(n + 1)
 	if o != nil {
 		copy(out.members, o.members[:i])
 		copy(out.members[i+1:], o.members[i:])
@@ -213,6 +213,45 @@ func newObject(n int) *Object {
 		return &x.o
 	}
 	return &Object{members: make([]Member, n)}
+}
+
+// objectArena hands out small Objects and their members from shared
+// blocks: a block is one allocation for many objects (a payload template
+// makes a few per Task state). A block stays alive while any of its
+// objects does.
+type objectArena struct {
+	objs []Object
+	ms   []Member
+	// the sizes of the last blocks
+	nobjs, nms int
+}
+
+const (
+	arenaObjects  = 64
+	arenaMembers  = 256
+	maxArenaShare = 16 // larger objects are allocated on their own
+)
+
+// object is newObject(n) from the arena (a nil arena allocates it).
+func (a *objectArena) object(n int) *Object {
+	if a == nil || n == 0 || n > maxArenaShare {
+		return newObject(n)
+	}
+	if len(a.objs) == 0 {
+		// Blocks double up to their size limit: an engine that runs one
+		// short execution wastes little of its last block.
+		a.nobjs = min(max(2*a.nobjs, arenaObjects/8), arenaObjects)
+		a.objs = make([]Object, a.nobjs)
+	}
+	if len(a.ms) < n {
+		a.nms = min(max(2*a.nms, arenaMembers/8), arenaMembers)
+		a.ms = make([]Member, a.nms)
+	}
+	o := &a.objs[0]
+	a.objs = a.objs[1:]
+	o.members = a.ms[:n:n]
+	a.ms = a.ms[n:]
+	return o
 }
 
 // objectOf makes an Object of members in any order; of a key given more

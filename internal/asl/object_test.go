@@ -75,21 +75,33 @@ func TestObjectOf(t *testing.T) {
 // value, and leaves the object it copies as it was.
 func TestObjectWith(t *testing.T) {
 	o := norm(map[string]any{"b": "1", "d": "2"}).(*Object)
-	for _, c := range []struct{ key, want string }{
+	cases := []struct{ key, want string }{
 		{"a", `{"a":true,"b":"1","d":"2"}`},
 		{"c", `{"b":"1","c":true,"d":"2"}`},
 		{"e", `{"b":"1","d":"2","e":true}`},
 		{"b", `{"b":true,"d":"2"}`},
-	} {
-		if got := o.with(c.key, true).String(); got != c.want {
-			t.Errorf("with(%q) = %s, want %s", c.key, got, c.want)
+	}
+	// Without an arena, and from one arena: objects carved from one block
+	// must not share members (each is checked again after all are made,
+	// across more blocks than one).
+	for _, a := range []*objectArena{nil, {}} {
+		var made []*Object
+		for range arenaMembers {
+			for _, c := range cases {
+				made = append(made, o.with(a, c.key, true))
+			}
+		}
+		for i, got := range made {
+			if c := cases[i%len(cases)]; got.String() != c.want {
+				t.Fatalf("arena %v: with(%q) = %s, want %s", a != nil, c.key, got, c.want)
+			}
 		}
 	}
 	if o.String() != `{"b":"1","d":"2"}` {
 		t.Errorf("the original changed: %s", o)
 	}
 	var none *Object
-	if got := none.with("k", "v").String(); got != `{"k":"v"}` {
+	if got := none.with(nil, "k", "v").String(); got != `{"k":"v"}` {
 		t.Errorf("nil.with = %s", got)
 	}
 	for n := range 40 {

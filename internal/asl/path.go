@@ -708,7 +708,8 @@ func (f *filterExpr) test(cur, root any) bool {
 // setPath returns a copy of root with the value at the reference path p
 // replaced by v, creating missing objects on the way. It fails when the path
 // goes through a value that is not an object (or an array, for an index).
-func setPath(root any, segs []pathSeg, v any) (any, error) {
+// The objects it makes come from a (nil: allocated on their own).
+func setPath(a *objectArena, root any, segs []pathSeg, v any) (any, error) {
 	if len(segs) == 0 {
 		return v, nil
 	}
@@ -719,31 +720,33 @@ func setPath(root any, segs []pathSeg, v any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("cannot set field %q on a %s", sg.name, typeName(root))
 		}
-		var child any
-		var err error
-		if old, ok := m.Get(sg.name); ok {
-			child, err = setPath(old, segs[1:], v)
-		} else {
-			child, err = buildPath(segs[1:], v)
+		child := v
+		if len(segs) > 1 {
+			var err error
+			if old, ok := m.Get(sg.name); ok {
+				child, err = setPath(a, old, segs[1:], v)
+			} else {
+				child, err = buildPath(segs[1:], v)
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
-		if err != nil {
-			return nil, err
-		}
-		return m.with(sg.name, child), nil
+		return m.with(a, sg.name, child), nil
 	case segIndex:
-		a, ok := root.([]any)
+		arr, ok := root.([]any)
 		if !ok {
 			return nil, fmt.Errorf("cannot set index %d on a %s", sg.index, typeName(root))
 		}
 		i := sg.index
 		if i < 0 {
-			i += len(a)
+			i += len(arr)
 		}
-		if i < 0 || i >= len(a) {
+		if i < 0 || i >= len(arr) {
 			return nil, fmt.Errorf("index %d out of range", sg.index)
 		}
-		out := append([]any(nil), a...)
-		child, err := setPath(out[i], segs[1:], v)
+		out := append([]any(nil), arr...)
+		child, err := setPath(a, out[i], segs[1:], v)
 		if err != nil {
 			return nil, err
 		}

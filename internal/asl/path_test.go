@@ -112,7 +112,7 @@ func TestSetPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := setPath(in, p.segs, "v")
+			out, err := setPath(&objectArena{}, in, p.segs, "v")
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err {
 					t.Fatalf("err = %v, want %s", err, tc.err)
@@ -150,7 +150,7 @@ func FuzzPath(f *testing.F) {
 			t.Fatalf("indefinite path %q gave %v, %v", s, v, ok)
 		}
 		if p.Definite() && !p.Context() {
-			if _, err := setPath(root, p.segs, "z"); err == nil {
+			if _, err := setPath(nil, root, p.segs, "z"); err == nil {
 				if got, ok := p.Eval(mustSet(t, root, p), nil); !ok || got != "z" {
 					t.Fatalf("set then get %q: %v %v", s, got, ok)
 				}
@@ -160,7 +160,7 @@ func FuzzPath(f *testing.F) {
 }
 
 func mustSet(t *testing.T, root any, p *Path) any {
-	out, err := setPath(root, p.segs, "z")
+	out, err := setPath(nil, root, p.segs, "z")
 	if err != nil {
 		t.Fatal(err)
 	}

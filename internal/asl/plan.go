@@ -355,7 +355,7 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 	case tLit:
 		return t.lit, t.bound, nil
 	case tObj:
-		out := newObject(t.proto.Len())
+		out := e.arena.object(t.proto.Len())
 		copy(out.members, t.proto.members)
 		b := t.bound
 		for i := range t.fields {
