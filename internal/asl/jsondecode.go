@@ -31,8 +31,19 @@ func decodeJSON(b []byte) (any, error) { return decodeJSONString(string(b)) }
 // first sized by the document's length, one for a profile).
 func decodeJSONString(s string) (any, error) {
 	d := decoderPool.Get().(*jsonDecoder)
+	v, err := d.decode(s)
+	if cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch {
+		decoderPool.Put(d)
+	}
+	return v, err
+}
+
+// decode decodes s with d, leaving d ready for the next document (its
+// shape kept).
+func (d *jsonDecoder) decode(s string) (any, error) {
 	d.b, d.i = s, 0
 	v, err := d.document()
+	d.shape.busy = false // an error can leave shapedMembers midway
 	clear(d.kv)
 	clear(d.arr)
 	d.kv, d.arr, d.b = d.kv[:0], d.arr[:0], ""
@@ -40,9 +51,6 @@ func decodeJSONString(s string) (any, error) {
 	// document's strings (and the text they are substrings of) alive for
 	// as long as the next document's values.
 	d.slab = nil
-	if cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch {
-		decoderPool.Put(d)
-	}
 	return v, err
 }
 
@@ -241,7 +249,16 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		d.i++
 		return emptyObject, nil
 	}
-	mark := len(d.kv)
+	if sh := &d.shape; sh.fast && !sh.busy && sh.pats[0].match(d.b, d.i) {
+		return d.shapedMembers(depth)
+	}
+	return d.members(depth, len(d.kv), nil)
+}
+
+// members decodes an object's members from the first byte of a key on
+// (d.i), appending them to d.kv past mark (members already decoded may be
+// there), and makes the Object, into spare if it is not nil and has room.
+func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 	for {
 		if d.i >= len(d.b) {
 			return nil, errJSONEnd
@@ -277,14 +294,141 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			d.space()
 		case '}':
 			d.i++
-			m := d.shapedObject(d.kv[mark:]) // a duplicate key keeps the last value
-			clear(d.kv[mark:])
-			d.kv = d.kv[:mark]
-			return m, nil
+			return d.finishObject(mark, spare), nil
 		default:
 			return nil, d.errorf("invalid character %q after object key:value pair", d.b[d.i])
 		}
 	}
+}
+
+// finishObject makes the Object of the members in d.kv past mark (a
+// duplicate key keeps the last value) and drops them from d.kv.
+func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
+	m := d.shapedObject(d.kv[mark:], spare)
+	clear(d.kv[mark:])
+	d.kv = d.kv[:mark]
+	return m
+}
+
+// shapedMembers decodes the members of an object whose first key, at d.i,
+// matched the shape's first pattern (sh.pats), straight into their places
+// in a new Object (sh.pos) while each key matches the shape's pattern of
+// its index and the object ends after the shape's last key. Where the
+// object departs from the shape (another key, white space before a colon,
+// fewer or more members), the members decoded so far move to d.kv in
+// document order and members takes over, the new Object as its spare: the
+// result is always what members alone makes.
+//
+// A key matches its pattern when the document has the pattern's bytes at
+// that point: the pattern is the quoted key (without escapes: the shape is
+// fast only if no key has a quote, a backslash or a control character)
+// and its colon, so such a key decodes to the shape's key.
+//
+// The shape is busy meanwhile: objects nested in this one neither take
+// the fast path nor rebuild the shape this loop reads.
+func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
+	sh := &d.shape
+	sh.busy = true
+	o := newObject(sh.n)
+	ms := o.members
+	// Nothing changes the shape while it is busy.
+	pats, pos := sh.pats, &sh.pos
+	b := d.b
+	i := d.i
+	n := len(pats)
+	for k := 0; ; k++ {
+		p := &pats[k]
+		if !p.match(b, i) {
+			d.i = i
+			return d.shapeMiss(depth, o, k, true)
+		}
+		i += len(p.pat)
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		var v any
+		if i < len(b) && b[i] == '"' {
+			e, ok := strEnd(b, i+1)
+			if ok {
+				v = d.box(stringTypeWord, b[i+1:e])
+				i = e + 1
+			} else {
+				d.i = i
+				s, err := d.str()
+				if err != nil {
+					return nil, err
+				}
+				v = d.box(stringTypeWord, s)
+				i = d.i
+			}
+		} else {
+			d.i = i
+			var err error
+			if v, err = d.value(depth); err != nil {
+				return nil, err
+			}
+			i = d.i
+		}
+		// The key is the shape's (the document's has the same bytes). A
+		// repeated key's later value overwrites.
+		m := &ms[pos[k]]
+		m.Key, m.Value = p.key, v
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		if i >= len(b) {
+			return nil, errJSONEnd
+		}
+		switch c := b[i]; {
+		case c == ',' && k+1 < n:
+			i++
+			if i < len(b) && b[i] <= ' ' {
+				d.i = i
+				d.spaceSlow()
+				i = d.i
+			}
+		case c == '}' && k+1 == n:
+			d.i = i + 1
+			sh.busy = false
+			return o, nil
+		default:
+			d.i = i
+			return d.shapeMiss(depth, o, k+1, false)
+		}
+	}
+}
+
+// shapeMiss is where shapedMembers hands over to members: the object's
+// first k members are in o, at d.i either the k-th member's key (atKey)
+// or the byte after the (k-1)-th member's value.
+func (d *jsonDecoder) shapeMiss(depth int, o *Object, k int, atKey bool) (any, error) {
+	sh := &d.shape
+	sh.busy = false
+	mark := len(d.kv)
+	for j := range k {
+		// Of a repeated key, every copy has the last value decoded: the
+		// Object keeps the last one.
+		d.kv = append(d.kv, o.members[sh.pos[j]])
+	}
+	clear(o.members)
+	if atKey {
+		return d.members(depth, mark, o)
+	}
+	switch c := d.b[d.i]; c {
+	case ',':
+		d.i++
+		d.space()
+	case '}':
+		d.i++
+		return d.finishObject(mark, o), nil
+	default:
+		return nil, d.errorf("invalid character %q after object key:value pair", c)
+	}
+	return d.members(depth, mark, o)
 }
 
 // membersObject is objectOf(ms) (members in key order, the last value of
@@ -293,11 +437,15 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 // the 32-byte members (membersOrder), compares whole keys only among
 // members whose keys share those 7 bytes, and copies each member once,
 // into its place in the new Object. ms is scratch, as for objectOf.
-func membersObject(ms []Member) *Object {
+func membersObject(ms []Member) *Object { return membersObjectIn(ms, nil) }
+
+// membersObjectIn is membersObject, the Object made in spare if it is not
+// nil and has room (up to 32 members).
+func membersObjectIn(ms []Member, spare *Object) *Object {
 	n := len(ms)
 	switch {
 	case n == 1:
-		o := newObject(1)
+		o := objectIn(1, spare)
 		o.members[0] = ms[0]
 		return o
 	case n > 32:
@@ -305,7 +453,7 @@ func membersObject(ms []Member) *Object {
 	}
 	var order [32]uint8
 	k := membersOrder(ms, &order)
-	o := newObject(k)
+	o := objectIn(k, spare)
 	for j := range o.members {
 		o.members[j] = ms[order[j]]
 	}
@@ -362,12 +510,49 @@ func membersOrder(ms []Member, order *[32]uint8) int {
 // in the order the document gave them, and the order membersOrder found
 // for them. Documents of one kind (every profile view a journey reads)
 // give the same keys in the same order: the next such object is put in
-// key order by comparing its keys with these, without sorting. Keys are
-// copied, so the shape keeps no document alive.
+// key order by comparing its keys with these, without sorting, or, when
+// its keys are written as the shape's patterns, decoded straight into its
+// Object (shapedMembers). Keys are copied, so the shape keeps no document
+// alive.
 type objectShape struct {
 	keys  []string
 	order [32]uint8
 	n     int // members kept
+	// pats[k] is keys[k] as a compact document writes it, `"key":`, and
+	// pos[k] the index in the Object of the member of keys[k].
+	pats []shapeKey
+	pos  [32]uint8
+	fast bool // the keys have patterns: no key needs an escape
+	busy bool // shapedMembers is reading the shape
+}
+
+// shapeKey is a key's pattern and the words match compares.
+type shapeKey struct {
+	pat   string
+	key   string // pat without its quotes and colon
+	first uint64 // pat's first 8 bytes, little-endian, zeros past its end
+	mask  uint64 // the bits of first that are pat's
+	last  uint64 // pat's last 8 bytes (when it has more than 8)
+}
+
+// match reports whether b has k's pattern at i.
+func (k *shapeKey) match(b string, i int) bool {
+	n := len(k.pat)
+	if len(b)-i < max(n, 8) {
+		return strings.HasPrefix(b[i:], k.pat)
+	}
+	if (loadU64(b, i)^k.first)&k.mask != 0 {
+		return false
+	}
+	if n <= 8 {
+		return true
+	}
+	for j := 8; j < n-8; j += 8 {
+		if loadU64(b, i+j) != loadU64(k.pat, j) {
+			return false
+		}
+	}
+	return loadU64(b, i+n-8) == k.last
 }
 
 // minShaped is the smallest object the shape serves: below it, sorting
@@ -375,10 +560,10 @@ type objectShape struct {
 const minShaped = 8
 
 // shapedObject is membersObject(ms), through the decoder's shape when ms
-// has its keys.
-func (d *jsonDecoder) shapedObject(ms []Member) *Object {
+// has its keys, and in spare if it is not nil and has room.
+func (d *jsonDecoder) shapedObject(ms []Member, spare *Object) *Object {
 	if len(ms) < minShaped || len(ms) > 32 {
-		return membersObject(ms)
+		return membersObjectIn(ms, spare)
 	}
 	sh := &d.shape
 	same := len(sh.keys) == len(ms)
@@ -386,17 +571,75 @@ func (d *jsonDecoder) shapedObject(ms []Member) *Object {
 		same = ms[i].Key == sh.keys[i]
 	}
 	if !same {
-		sh.keys = sh.keys[:0]
-		for i := range ms {
-			sh.keys = append(sh.keys, strings.Clone(ms[i].Key))
+		if sh.busy {
+			return membersObjectIn(ms, spare)
 		}
-		sh.n = membersOrder(ms, &sh.order)
+		sh.rebuild(ms)
 	}
-	o := newObject(sh.n)
+	o := objectIn(sh.n, spare)
 	for j := range o.members {
 		o.members[j] = ms[sh.order[j]]
 	}
 	return o
+}
+
+// rebuild makes ms's keys the shape.
+func (sh *objectShape) rebuild(ms []Member) {
+	size := 0
+	for i := range ms {
+		size += len(ms[i].Key) + 3
+	}
+	var all strings.Builder // every pattern, in one allocation
+	all.Grow(size)
+	sh.fast = true
+	for i := range ms {
+		all.WriteByte('"')
+		all.WriteString(ms[i].Key)
+		all.WriteString(`":`)
+		for _, c := range []byte(ms[i].Key) {
+			if c == '"' || c == '\\' || c < 0x20 {
+				sh.fast = false
+			}
+		}
+	}
+	pats := all.String()
+	sh.keys, sh.pats = sh.keys[:0], sh.pats[:0]
+	for i := range ms {
+		pat := pats[:len(ms[i].Key)+3]
+		pats = pats[len(pat):]
+		sh.keys = append(sh.keys, pat[1:len(pat)-2])
+		var w [8]byte
+		copy(w[:], pat)
+		k := shapeKey{pat: pat, key: pat[1 : len(pat)-2], first: load64(string(w[:]), 0), mask: ^uint64(0)}
+		if len(pat) < 8 {
+			k.mask = 1<<(8*len(pat)) - 1
+		} else {
+			k.last = load64(pat, len(pat)-8)
+		}
+		sh.pats = append(sh.pats, k)
+	}
+	sh.n = membersOrder(ms, &sh.order)
+	// Every key's place: the kept member's, for a repeated key too.
+	for j := range sh.n {
+		sh.pos[sh.order[j]] = uint8(j)
+	}
+	for i := range ms {
+		for j := range sh.n {
+			if sh.keys[i] == sh.keys[sh.order[j]] {
+				sh.pos[i] = uint8(j)
+			}
+		}
+	}
+}
+
+// objectIn is newObject(n), made in spare instead if it is not nil and
+// has room for n members (spare's members are zero).
+func objectIn(n int, spare *Object) *Object {
+	if spare != nil && n <= cap(spare.members) {
+		spare.members = spare.members[:n]
+		return spare
+	}
+	return newObject(n)
 }
 
 // keyPrefix7 is s's first 7 bytes as a big-endian integer, zeros past its
@@ -498,37 +741,38 @@ func (d *jsonDecoder) number() (string, error) {
 
 // str reads a string starting at its opening quote.
 func (d *jsonDecoder) str() (string, error) {
-	d.i++ // "
-	start := d.i
-	b := d.b
-	// Fast path: no escapes, ASCII only. Eight bytes at a time first, up to
-	// the first byte that is a quote, a backslash, a control character or
-	// not ASCII (special); the byte loop below takes it from there.
-	for d.i+8 <= len(b) {
-		if t := special8(load64(b, d.i)); t != 0 {
-			d.i += bits.TrailingZeros64(t) >> 3
-			if b[d.i] == '"' {
-				s := b[start:d.i]
-				d.i++
-				return s, nil
-			}
-			break
-		}
-		d.i += 8
+	start := d.i + 1
+	e, ok := strEnd(d.b, start)
+	d.i = e
+	if ok {
+		d.i++
+		return d.b[start:e], nil
 	}
-	for d.i < len(b) {
-		c := b[d.i]
+	return d.strSlow(start)
+}
+
+// strEnd is the fast path of str: from i, the first byte of a string's
+// contents, it finds the first byte that is a quote, a backslash, a control
+// character or not ASCII (special), eight bytes at a time first, and
+// reports whether that is the closing quote of a string without escapes.
+func strEnd(b string, i int) (int, bool) {
+	for i+8 <= len(b) {
+		if t := special8(loadU64(b, i)); t != 0 {
+			i += bits.TrailingZeros64(t) >> 3
+			return i, b[i] == '"'
+		}
+		i += 8
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
 		if c == '"' {
-			s := b[start:d.i]
-			d.i++
-			return s, nil
+			return i, true
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break
 		}
-		d.i++
 	}
-	return d.strSlow(start)
+	return i, false
 }
 
 // strSlow is str from the first byte its fast path does not take (an
@@ -625,15 +869,27 @@ func load64(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// loadU64 is load64 without bounds checks: the caller makes sure that
+// i+8 <= len(s).
+func loadU64(s string, i int) uint64 {
+	p := (*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))
+	return uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16 | uint64(p[3])<<24 |
+		uint64(p[4])<<32 | uint64(p[5])<<40 | uint64(p[6])<<48 | uint64(p[7])<<56
+}
+
 // special8 returns a word whose lowest set bit, if any, is the top bit of
 // the first byte of x (little-endian) that is '"', '\\', below 0x20, or
 // 0x80 and above. These are the usual has-zero-byte tricks: a borrow only
 // starts at a byte that matches, so bits above the lowest may be false,
-// the lowest is not.
+// the lowest is not. Without a borrow, a byte below 0x80 sets its top bit
+// only if it is below 0x20 (x-0x20) or is a quote or backslash (q-1,
+// bs-1 wrap from 0); a byte of 0x80 and above sets it in x anyway, so the
+// usual &^q and &^bs that tell a zero byte from one above 0x80 are not
+// needed.
 func special8(x uint64) uint64 {
 	q := x ^ (lsb8 * '"')
 	bs := x ^ (lsb8 * '\\')
-	return ((x-lsb8*0x20)&^x | (q-lsb8)&^q | (bs-lsb8)&^bs | x) & msb8
+	return ((x - lsb8*0x20) | (q - lsb8) | (bs - lsb8) | x) & msb8
 }
 
 func (d *jsonDecoder) hex4() (rune, error) {
