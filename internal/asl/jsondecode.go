@@ -259,44 +259,87 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 // (d.i), appending them to d.kv past mark (members already decoded may be
 // there), and makes the Object, into spare if it is not nil and has room.
 func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
+	// As shapedMembers, the position is a local, in d.i only around calls
+	// that read or move it; errors do not tell it.
+	b := d.b
+	i := d.i
 	for {
-		if d.i >= len(d.b) {
+		if i >= len(b) {
 			return nil, errJSONEnd
 		}
-		if d.b[d.i] != '"' {
-			return nil, d.errorf("invalid character %q looking for beginning of object key string", d.b[d.i])
+		if b[i] != '"' {
+			return nil, d.errorf("invalid character %q looking for beginning of object key string", b[i])
 		}
-		k, err := d.str()
-		if err != nil {
-			return nil, err
+		var k string
+		if e, ok := strEnd(b, i+1); ok {
+			k, i = b[i+1:e], e+1
+		} else {
+			d.i = e
+			var err error
+			if k, err = d.strSlow(i + 1); err != nil {
+				return nil, err
+			}
+			i = d.i
 		}
-		d.space()
-		if d.i >= len(d.b) {
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		if i >= len(b) {
 			return nil, errJSONEnd
 		}
-		if d.b[d.i] != ':' {
-			return nil, d.errorf("invalid character %q after object key", d.b[d.i])
+		if b[i] != ':' {
+			return nil, d.errorf("invalid character %q after object key", b[i])
 		}
-		d.i++
-		d.space()
-		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
+		i++
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		var v any
+		if i < len(b) && b[i] == '"' {
+			if e, ok := strEnd(b, i+1); ok {
+				v, i = d.box(stringTypeWord, b[i+1:e]), e+1
+			} else {
+				d.i = e
+				s, err := d.strSlow(i + 1)
+				if err != nil {
+					return nil, err
+				}
+				v, i = d.box(stringTypeWord, s), d.i
+			}
+		} else {
+			d.i = i
+			var err error
+			if v, err = d.value(depth); err != nil {
+				return nil, err
+			}
+			i = d.i
 		}
 		d.kv = append(d.kv, Member{k, v})
-		d.space()
-		if d.i >= len(d.b) {
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		if i >= len(b) {
 			return nil, errJSONEnd
 		}
-		switch d.b[d.i] {
+		switch b[i] {
 		case ',':
-			d.i++
-			d.space()
+			i++
+			if i < len(b) && b[i] <= ' ' {
+				d.i = i
+				d.spaceSlow()
+				i = d.i
+			}
 		case '}':
-			d.i++
+			d.i = i + 1
 			return d.finishObject(mark, spare), nil
 		default:
-			return nil, d.errorf("invalid character %q after object key:value pair", d.b[d.i])
+			return nil, d.errorf("invalid character %q after object key:value pair", b[i])
 		}
 	}
 }
@@ -304,8 +347,14 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 // finishObject makes the Object of the members in d.kv past mark (a
 // duplicate key keeps the last value) and drops them from d.kv.
 func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
-	m := d.shapedObject(d.kv[mark:], spare)
-	clear(d.kv[mark:])
+	ms := d.kv[mark:]
+	var m *Object
+	if len(ms) < minShaped {
+		m = membersObjectIn(ms, spare)
+	} else {
+		m = d.shapedObject(ms, spare)
+	}
+	clear(ms)
 	d.kv = d.kv[:mark]
 	return m
 }
@@ -338,7 +387,10 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 	n := len(pats)
 	for k := 0; ; k++ {
 		p := &pats[k]
-		if !p.match(b, i) {
+		// match, its first test inlined.
+		if !(len(b)-i >= p.need &&
+			((loadU64(b, i)^p.first)|(loadU64(b, i+p.lastAt)^p.last))&p.mask == 0 &&
+			(len(p.pat) <= 16 || p.matchMiddle(b, i))) && !p.match(b, i) {
 			d.i = i
 			return d.shapeMiss(depth, o, k, true)
 		}
@@ -350,18 +402,15 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 		}
 		var v any
 		if i < len(b) && b[i] == '"' {
-			e, ok := strEnd(b, i+1)
-			if ok {
-				v = d.box(stringTypeWord, b[i+1:e])
-				i = e + 1
+			if e, ok := strEnd(b, i+1); ok {
+				v, i = d.box(stringTypeWord, b[i+1:e]), e+1
 			} else {
-				d.i = i
-				s, err := d.str()
+				d.i = e
+				s, err := d.strSlow(i + 1)
 				if err != nil {
 					return nil, err
 				}
-				v = d.box(stringTypeWord, s)
-				i = d.i
+				v, i = d.box(stringTypeWord, s), d.i
 			}
 		} else {
 			d.i = i
@@ -448,6 +497,18 @@ func membersObjectIn(ms []Member, spare *Object) *Object {
 		o := objectIn(1, spare)
 		o.members[0] = ms[0]
 		return o
+	case n == 2:
+		switch c := strings.Compare(ms[0].Key, ms[1].Key); {
+		case c == 0:
+			o := objectIn(1, spare)
+			o.members[0] = ms[1]
+			return o
+		case c > 0:
+			ms[0], ms[1] = ms[1], ms[0]
+		}
+		o := objectIn(2, spare)
+		o.members[0], o.members[1] = ms[0], ms[1]
+		return o
 	case n > 32:
 		return objectOf(ms)
 	}
@@ -528,31 +589,34 @@ type objectShape struct {
 
 // shapeKey is a key's pattern and the words match compares.
 type shapeKey struct {
-	pat   string
-	key   string // pat without its quotes and colon
-	first uint64 // pat's first 8 bytes, little-endian, zeros past its end
-	mask  uint64 // the bits of first that are pat's
-	last  uint64 // pat's last 8 bytes (when it has more than 8)
+	pat    string
+	key    string // pat without its quotes and colon
+	need   int    // max(len(pat), 8): the bytes match loads
+	lastAt int    // where pat's last 8 bytes start (0 if it is shorter)
+	first  uint64 // pat's first 8 bytes, little-endian, zeros past its end
+	last   uint64 // pat's 8 bytes from lastAt (first if it is shorter)
+	mask   uint64 // the bits of first that are pat's (all, unless it is shorter)
 }
 
-// match reports whether b has k's pattern at i.
+// match reports whether b has k's pattern at i. Up to 16 bytes, the
+// pattern is its first and last 8 (overlapping) or its first only, masked.
 func (k *shapeKey) match(b string, i int) bool {
-	n := len(k.pat)
-	if len(b)-i < max(n, 8) {
+	if len(b)-i < k.need {
 		return strings.HasPrefix(b[i:], k.pat)
 	}
-	if (loadU64(b, i)^k.first)&k.mask != 0 {
-		return false
-	}
-	if n <= 8 {
-		return true
-	}
-	for j := 8; j < n-8; j += 8 {
+	return ((loadU64(b, i)^k.first)|(loadU64(b, i+k.lastAt)^k.last))&k.mask == 0 &&
+		(len(k.pat) <= 16 || k.matchMiddle(b, i))
+}
+
+// matchMiddle is match for the bytes of a pattern of more than 16 bytes
+// between its first and last 8.
+func (k *shapeKey) matchMiddle(b string, i int) bool {
+	for j := 8; j < len(k.pat)-8; j += 8 {
 		if loadU64(b, i+j) != loadU64(k.pat, j) {
 			return false
 		}
 	}
-	return loadU64(b, i+n-8) == k.last
+	return true
 }
 
 // minShaped is the smallest object the shape serves: below it, sorting
@@ -610,11 +674,13 @@ func (sh *objectShape) rebuild(ms []Member) {
 		sh.keys = append(sh.keys, pat[1:len(pat)-2])
 		var w [8]byte
 		copy(w[:], pat)
-		k := shapeKey{pat: pat, key: pat[1 : len(pat)-2], first: load64(string(w[:]), 0), mask: ^uint64(0)}
+		k := shapeKey{pat: pat, key: pat[1 : len(pat)-2], need: max(len(pat), 8),
+			first: load64(string(w[:]), 0), mask: ^uint64(0)}
 		if len(pat) < 8 {
 			k.mask = 1<<(8*len(pat)) - 1
+			k.last = k.first
 		} else {
-			k.last = load64(pat, len(pat)-8)
+			k.lastAt, k.last = len(pat)-8, load64(pat, len(pat)-8)
 		}
 		sh.pats = append(sh.pats, k)
 	}
