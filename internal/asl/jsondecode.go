@@ -228,7 +228,17 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	}
 }
 
+// literal reads lit (true, false or null) at d.i. Inlined with a constant
+// lit, its first test is one comparison of 4 or 5 bytes.
 func (d *jsonDecoder) literal(lit string) error {
+	if i := d.i; len(d.b)-i >= len(lit) && d.b[i:i+len(lit)] == lit {
+		d.i = i + len(lit)
+		return nil
+	}
+	return d.literalSlow(lit)
+}
+
+func (d *jsonDecoder) literalSlow(lit string) error {
 	for k := 0; k < len(lit); k++ {
 		if d.i+k >= len(d.b) {
 			return errJSONEnd
@@ -757,52 +767,55 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 
 // number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
 func (d *jsonDecoder) number() (string, error) {
-	start := d.i
 	b := d.b
-	if b[d.i] == '-' {
-		d.i++
+	start := d.i
+	i := start
+	if b[i] == '-' {
+		i++
 	}
-	digits := func() int {
-		n := 0
-		for d.i < len(b) && b[d.i] >= '0' && b[d.i] <= '9' {
-			d.i++
-			n++
-		}
-		return n
-	}
-	if d.i >= len(b) {
+	if i >= len(b) {
 		return "", errJSONEnd
 	}
-	switch {
-	case b[d.i] == '0':
-		d.i++
-	case b[d.i] >= '1' && b[d.i] <= '9':
-		digits()
+	switch c := b[i]; {
+	case c == '0':
+		i++
+	case c >= '1' && c <= '9':
+		i++
+		for i < len(b) && b[i]-'0' <= 9 {
+			i++
+		}
 	default:
-		return "", d.errorf("invalid character %q in numeric literal", b[d.i])
+		return "", d.errorf("invalid character %q in numeric literal", c)
 	}
-	if d.i < len(b) && b[d.i] == '.' {
-		d.i++
-		if d.i >= len(b) {
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) {
 			return "", errJSONEnd
 		}
-		if digits() == 0 {
-			return "", d.errorf("invalid character %q after decimal point in numeric literal", b[d.i])
+		if b[i]-'0' > 9 {
+			return "", d.errorf("invalid character %q after decimal point in numeric literal", b[i])
+		}
+		for i < len(b) && b[i]-'0' <= 9 {
+			i++
 		}
 	}
-	if d.i < len(b) && (b[d.i] == 'e' || b[d.i] == 'E') {
-		d.i++
-		if d.i < len(b) && (b[d.i] == '+' || b[d.i] == '-') {
-			d.i++
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
 		}
-		if d.i >= len(b) {
+		if i >= len(b) {
 			return "", errJSONEnd
 		}
-		if digits() == 0 {
-			return "", d.errorf("invalid character %q in exponent of numeric literal", b[d.i])
+		if b[i]-'0' > 9 {
+			return "", d.errorf("invalid character %q in exponent of numeric literal", b[i])
+		}
+		for i < len(b) && b[i]-'0' <= 9 {
+			i++
 		}
 	}
-	return b[start:d.i], nil
+	d.i = i
+	return b[start:i], nil
 }
 
 // str reads a string starting at its opening quote.
@@ -947,15 +960,17 @@ func loadU64(s string, i int) uint64 {
 // the first byte of x (little-endian) that is '"', '\\', below 0x20, or
 // 0x80 and above. These are the usual has-zero-byte tricks: a borrow only
 // starts at a byte that matches, so bits above the lowest may be false,
-// the lowest is not. Without a borrow, a byte below 0x80 sets its top bit
-// only if it is below 0x20 (x-0x20) or is a quote or backslash (q-1,
-// bs-1 wrap from 0); a byte of 0x80 and above sets it in x anyway, so the
-// usual &^q and &^bs that tell a zero byte from one above 0x80 are not
-// needed.
+// the lowest is not. y = x^0x02 keeps the bytes below 0x20 below it and
+// makes a quote (0x22) 0x20, while every other byte below 0x80 becomes
+// 0x21 or above: y-0x21 finds control characters and quotes at once, and
+// bs-1 (bs = x^'\\') backslashes. Without a borrow, a byte below 0x80
+// sets its top bit only if it matches; a byte of 0x80 and above sets it in
+// x anyway, so the usual &^y and &^bs, which tell a match from a byte
+// above 0x80, are not needed.
 func special8(x uint64) uint64 {
-	q := x ^ (lsb8 * '"')
+	y := x ^ (lsb8 * 0x02)
 	bs := x ^ (lsb8 * '\\')
-	return ((x - lsb8*0x20) | (q - lsb8) | (bs - lsb8) | x) & msb8
+	return ((y - lsb8*0x21) | (bs - lsb8) | x) & msb8
 }
 
 func (d *jsonDecoder) hex4() (rune, error) {
