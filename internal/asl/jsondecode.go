@@ -44,9 +44,10 @@ func (d *jsonDecoder) decode(s string) (any, error) {
 	d.b, d.i = s, 0
 	v, err := d.document()
 	d.shape.busy = false // an error can leave shapedMembers midway
-	clear(d.kv)
-	clear(d.arr)
+	clear(d.kv[:max(len(d.kv), d.kvUsed)])
+	clear(d.arr[:max(len(d.arr), d.arrUsed)])
 	d.kv, d.arr, d.b = d.kv[:0], d.arr[:0], ""
+	d.kvUsed, d.arrUsed = 0, 0
 	// The slab's unused tail is not carried over: it would keep this
 	// document's strings (and the text they are substrings of) alive for
 	// as long as the next document's values.
@@ -77,6 +78,9 @@ type jsonDecoder struct {
 	i     int
 	kv    []Member    // members of the objects being decoded, innermost last
 	arr   []any       // elements of the arrays being decoded, innermost last
+	// The most of kv and arr this document has used: what decode clears
+	// (once, rather than after each object and array).
+	kvUsed, arrUsed int
 	slab  []string    // the current document's boxed strings and numbers (box)
 	shape objectShape // the last large object's keys and their order (shapedObject)
 }
@@ -217,28 +221,33 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		return d.box(numberTypeWord, n), nil
+	// The literals: one comparison of their bytes, literal for what
+	// fails it.
 	case c == 't':
+		if i := d.i; len(d.b)-i >= 4 && d.b[i:i+4] == "true" {
+			d.i = i + 4
+			return true, nil
+		}
 		return true, d.literal("true")
 	case c == 'f':
+		if i := d.i; len(d.b)-i >= 5 && d.b[i:i+5] == "false" {
+			d.i = i + 5
+			return false, nil
+		}
 		return false, d.literal("false")
 	case c == 'n':
+		if i := d.i; len(d.b)-i >= 4 && d.b[i:i+4] == "null" {
+			d.i = i + 4
+			return nil, nil
+		}
 		return nil, d.literal("null")
 	default:
 		return nil, d.errorf("invalid character %q looking for beginning of value", c)
 	}
 }
 
-// literal reads lit (true, false or null) at d.i. Inlined with a constant
-// lit, its first test is one comparison of 4 or 5 bytes.
+// literal reads lit (true, false or null) at d.i.
 func (d *jsonDecoder) literal(lit string) error {
-	if i := d.i; len(d.b)-i >= len(lit) && d.b[i:i+len(lit)] == lit {
-		d.i = i + len(lit)
-		return nil
-	}
-	return d.literalSlow(lit)
-}
-
-func (d *jsonDecoder) literalSlow(lit string) error {
 	for k := 0; k < len(lit); k++ {
 		if d.i+k >= len(d.b) {
 			return errJSONEnd
@@ -364,14 +373,14 @@ func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
 	} else {
 		m = d.shapedObject(ms, spare)
 	}
-	clear(ms)
+	d.kvUsed = max(d.kvUsed, len(d.kv))
 	d.kv = d.kv[:mark]
 	return m
 }
 
 // shapedMembers decodes the members of an object whose first key, at d.i,
 // matched the shape's first pattern (sh.pats), straight into their places
-// in a new Object (sh.pos) while each key matches the shape's pattern of
+// in a new Object (shapeKey.pos) while each key matches the shape's pattern of
 // its index and the object ends after the shape's last key. Where the
 // object departs from the shape (another key, white space before a colon,
 // fewer or more members), the members decoded so far move to d.kv in
@@ -391,7 +400,7 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 	o := newObject(sh.n)
 	ms := o.members
 	// Nothing changes the shape while it is busy.
-	pats, pos := sh.pats, &sh.pos
+	pats := sh.pats
 	b := d.b
 	i := d.i
 	n := len(pats)
@@ -432,7 +441,7 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 		}
 		// The key is the shape's (the document's has the same bytes). A
 		// repeated key's later value overwrites.
-		m := &ms[pos[k]]
+		m := &ms[p.pos]
 		m.Key, m.Value = p.key, v
 		if i < len(b) && b[i] <= ' ' {
 			d.i = i
@@ -471,7 +480,7 @@ func (d *jsonDecoder) shapeMiss(depth int, o *Object, k int, atKey bool) (any, e
 	for j := range k {
 		// Of a repeated key, every copy has the last value decoded: the
 		// Object keeps the last one.
-		d.kv = append(d.kv, o.members[sh.pos[j]])
+		d.kv = append(d.kv, o.members[sh.pats[j].pos])
 	}
 	clear(o.members)
 	if atKey {
@@ -590,9 +599,8 @@ type objectShape struct {
 	order [32]uint8
 	n     int // members kept
 	// pats[k] is keys[k] as a compact document writes it, `"key":`, and
-	// pos[k] the index in the Object of the member of keys[k].
+	// where its member goes in the Object.
 	pats []shapeKey
-	pos  [32]uint8
 	fast bool // the keys have patterns: no key needs an escape
 	busy bool // shapedMembers is reading the shape
 }
@@ -606,6 +614,7 @@ type shapeKey struct {
 	first  uint64 // pat's first 8 bytes, little-endian, zeros past its end
 	last   uint64 // pat's 8 bytes from lastAt (first if it is shorter)
 	mask   uint64 // the bits of first that are pat's (all, unless it is shorter)
+	pos    uint8  // the index of the key's member in the Object
 }
 
 // match reports whether b has k's pattern at i. Up to 16 bytes, the
@@ -696,13 +705,11 @@ func (sh *objectShape) rebuild(ms []Member) {
 	}
 	sh.n = membersOrder(ms, &sh.order)
 	// Every key's place: the kept member's, for a repeated key too.
-	for j := range sh.n {
-		sh.pos[sh.order[j]] = uint8(j)
-	}
 	for i := range ms {
 		for j := range sh.n {
 			if sh.keys[i] == sh.keys[sh.order[j]] {
-				sh.pos[i] = uint8(j)
+				sh.pats[i].pos = uint8(j)
+				break
 			}
 		}
 	}
@@ -756,7 +763,7 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 		case ']':
 			d.i++
 			a := boxedArray(d.arr[mark:])
-			clear(d.arr[mark:])
+			d.arrUsed = max(d.arrUsed, len(d.arr))
 			d.arr = d.arr[:mark]
 			return a, nil
 		default:
