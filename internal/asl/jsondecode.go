@@ -107,21 +107,53 @@ func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer
 // box returns s as an interface value of the type whose type word is typ
 // (stringTypeWord or numberTypeWord), its header stored in the slab.
 func (d *jsonDecoder) box(typ unsafe.Pointer, s string) any {
-	if len(d.slab) == cap(d.slab) {
-		n := slabSize
-		if d.slab == nil {
-			// A document's first slab: about one value per 24 bytes of
-			// text (a profile has one per 32), so that most documents
-			// need one slab.
-			n = min(max(len(d.b)/24, slabSize), 4*slabSize)
-		}
-		d.slab = make([]string, 0, n)
+	n := len(d.slab)
+	if n == cap(d.slab) {
+		d.slab, n = d.newSlab(), 0
 	}
-	d.slab = append(d.slab, s)
+	d.slab = d.slab[:n+1]
+	p := &d.slab[n]
+	*p = s
 	var v any
 	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
-	w[0], w[1] = typ, unsafe.Pointer(&d.slab[len(d.slab)-1])
+	w[0], w[1] = typ, unsafe.Pointer(p)
 	return v
+}
+
+// newSlab returns an empty slab for box: a document's first holds about
+// one value per 24 bytes of text (a profile has one per 32), so that most
+// documents need one slab; the next ones hold slabSize.
+//
+// Up to 32 strings (512 bytes), a slab is an array of an even length: an
+// allocation of that size has an even length's size class anyway (every
+// multiple of 32 bytes up to 512 is one), and the allocator writes an
+// array's pointer bitmap in one step but a slice's one element at a time.
+func (d *jsonDecoder) newSlab() []string {
+	n := slabSize
+	if d.slab == nil {
+		n = min(max(len(d.b)/24, slabSize), 4*slabSize)
+	}
+	switch (n + 1) / 2 * 2 {
+	case 16:
+		return new([16]string)[:0]
+	case 18:
+		return new([18]string)[:0]
+	case 20:
+		return new([20]string)[:0]
+	case 22:
+		return new([22]string)[:0]
+	case 24:
+		return new([24]string)[:0]
+	case 26:
+		return new([26]string)[:0]
+	case 28:
+		return new([28]string)[:0]
+	case 30:
+		return new([30]string)[:0]
+	case 32:
+		return new([32]string)[:0]
+	}
+	return make([]string, 0, n)
 }
 
 var arrayTypeWord = typeWord([]any(nil))

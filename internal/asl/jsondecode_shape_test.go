@@ -200,3 +200,48 @@ func FuzzDecodeJSONShaped(f *testing.F) {
 		checkWith(t, d, string(b))
 	})
 }
+
+// TestNewSlab: a document's first slab holds at least one value per 24
+// bytes of text (16 to 64), later ones at least slabSize, and a slab
+// takes no more memory than a slice of exactly that many strings.
+func TestNewSlab(t *testing.T) {
+	for size := range 2000 {
+		d := &jsonDecoder{b: strings.Repeat(" ", size)}
+		want := min(max(size/24, slabSize), 4*slabSize)
+		first := d.newSlab()
+		if len(first) != 0 || cap(first) < want {
+			t.Fatalf("text of %d bytes: first slab of length %d, capacity %d, want 0, %d", size, len(first), cap(first), want)
+		}
+		d.slab = first
+		if next := d.newSlab(); len(next) != 0 || cap(next) < slabSize {
+			t.Fatalf("next slab of length %d, capacity %d", len(next), cap(next))
+		}
+		got := testing.AllocsPerRun(10, func() { d.slab = nil; d.slab = d.newSlab() })
+		if got != 1 {
+			t.Fatalf("text of %d bytes: %v allocations", size, got)
+		}
+	}
+}
+
+// TestDecoderScratchCleared: after a document, decoded or failed, the
+// decoder's scratch holds no value of it (a pooled decoder would keep
+// them alive).
+func TestDecoderScratchCleared(t *testing.T) {
+	d := new(jsonDecoder)
+	r := rand.New(rand.NewPCG(13, 14))
+	doc := shapeDoc(r, shapeKeys, "", ":")
+	docs := []string{doc, doc, `[[1,2,3],{"a":[4,5,{"b":6,"c":[7]}]}]`, `{"a":{"b":{"c":1,"d":2,"e":[1,2,3,4`, doc[:len(doc)/2], `[1,2,{"a":1,"b":2}`}
+	for _, s := range docs {
+		d.decode(s)
+		for i, m := range d.kv[:cap(d.kv)] {
+			if m != (Member{}) {
+				t.Fatalf("after %s: kv[%d] = %v", s, i, m)
+			}
+		}
+		for i, v := range d.arr[:cap(d.arr)] {
+			if v != nil {
+				t.Fatalf("after %s: arr[%d] = %v", s, i, v)
+			}
+		}
+	}
+}
