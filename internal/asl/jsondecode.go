@@ -114,6 +114,11 @@ func (d *jsonDecoder) box(typ unsafe.Pointer, s string) any {
 	d.slab = d.slab[:n+1]
 	p := &d.slab[n]
 	*p = s
+	return boxed(typ, p)
+}
+
+// boxed is the interface value of type typ whose data word is p.
+func boxed(typ unsafe.Pointer, p *string) any {
 	var v any
 	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
 	w[0], w[1] = typ, unsafe.Pointer(p)
@@ -312,8 +317,14 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 	// As shapedMembers, the position is a local, in d.i only around calls
 	// that read or move it; errors do not tell it.
+	//
+	// An object's first member waits in first (if there are none in d.kv
+	// yet): an object of one member, the most common, is made from it
+	// without d.kv.
 	b := d.b
 	i := d.i
+	var first Member
+	held, hold := false, len(d.kv) == mark
 	for {
 		if i >= len(b) {
 			return nil, errJSONEnd
@@ -352,7 +363,15 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 		var v any
 		if i < len(b) && b[i] == '"' {
 			if e, ok := strEnd(b, i+1); ok {
-				v, i = d.box(stringTypeWord, b[i+1:e]), e+1
+				// box, inlined.
+				n := len(d.slab)
+				if n == cap(d.slab) {
+					d.slab, n = d.newSlab(), 0
+				}
+				d.slab = d.slab[:n+1]
+				p := &d.slab[n]
+				*p = b[i+1 : e]
+				v, i = boxed(stringTypeWord, p), e+1
 			} else {
 				d.i = e
 				s, err := d.strSlow(i + 1)
@@ -369,7 +388,15 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 			}
 			i = d.i
 		}
-		d.kv = append(d.kv, Member{k, v})
+		switch {
+		case hold:
+			first, held, hold = Member{k, v}, true, false
+		case held:
+			d.kv = append(d.kv, first, Member{k, v})
+			first, held = Member{}, false
+		default:
+			d.kv = append(d.kv, Member{k, v})
+		}
 		if i < len(b) && b[i] <= ' ' {
 			d.i = i
 			d.spaceSlow()
@@ -388,6 +415,11 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 			}
 		case '}':
 			d.i = i + 1
+			if held {
+				o := objectIn(1, spare)
+				o.members[0] = first
+				return o, nil
+			}
 			return d.finishObject(mark, spare), nil
 		default:
 			return nil, d.errorf("invalid character %q after object key:value pair", b[i])
@@ -454,7 +486,15 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 		var v any
 		if i < len(b) && b[i] == '"' {
 			if e, ok := strEnd(b, i+1); ok {
-				v, i = d.box(stringTypeWord, b[i+1:e]), e+1
+				// box, inlined.
+				n := len(d.slab)
+				if n == cap(d.slab) {
+					d.slab, n = d.newSlab(), 0
+				}
+				d.slab = d.slab[:n+1]
+				p := &d.slab[n]
+				*p = b[i+1 : e]
+				v, i = boxed(stringTypeWord, p), e+1
 			} else {
 				d.i = e
 				s, err := d.strSlow(i + 1)

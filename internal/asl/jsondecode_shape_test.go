@@ -245,3 +245,30 @@ func TestDecoderScratchCleared(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectSizes decodes objects of 1 to 40 members (members holds the
+// first apart from d.kv, orders two by one comparison, sorts up to 32 and
+// serves 8 to 32 through the shape), some with repeated keys, nested in
+// objects and arrays and after other members, each checked against
+// encoding/json and a decoder without a shape.
+func TestObjectSizes(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	d := new(jsonDecoder)
+	for range 3000 {
+		n := 1 + r.IntN(40)
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("k%d", r.IntN(2*n))
+		}
+		doc := shapeDoc(r, keys, "", ":")
+		switch r.IntN(4) {
+		case 1:
+			doc = `{"a":` + doc + `,"b":` + doc + `}`
+		case 2:
+			doc = `[` + doc + `,` + doc + `]`
+		case 3:
+			doc = doc[:len(doc)-1] + `,"x":` + doc + `}`
+		}
+		checkWith(t, d, doc)
+	}
+}
