@@ -78,11 +78,11 @@ type jsonDecoder struct {
 	i     int
 	kv    []Member    // members of the objects being decoded, innermost last
 	arr   []any       // elements of the arrays being decoded, innermost last
+	slab  []string    // the current document's boxed strings and numbers (box)
+	shape objectShape // the last large object's keys and their order (shapedObject)
 	// The most of kv and arr this document has used: what decode clears
 	// (once, rather than after each object and array).
 	kvUsed, arrUsed int
-	slab  []string    // the current document's boxed strings and numbers (box)
-	shape objectShape // the last large object's keys and their order (shapedObject)
 }
 
 // slabSize is how many string or number values share one allocation.
@@ -503,6 +503,14 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 				}
 				v, i = d.box(stringTypeWord, s), d.i
 			}
+		} else if i < len(b) && b[i] == '{' && depth < maxJSONDepth {
+			// value's case of an object, without value.
+			d.i = i
+			var err error
+			if v, err = d.object(depth + 1); err != nil {
+				return nil, err
+			}
+			i = d.i
 		} else {
 			d.i = i
 			var err error
