@@ -364,14 +364,14 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 		if i < len(b) && b[i] == '"' {
 			if e, ok := strEnd(b, i+1); ok {
 				// box, inlined.
-				n := len(d.slab)
-				if n == cap(d.slab) {
-					d.slab, n = d.newSlab(), 0
+				used := len(d.slab)
+				if used == cap(d.slab) {
+					d.slab, used = d.newSlab(), 0
 				}
-				d.slab = d.slab[:n+1]
-				p := &d.slab[n]
-				*p = b[i+1 : e]
-				v, i = boxed(stringTypeWord, p), e+1
+				d.slab = d.slab[:used+1]
+				slot := &d.slab[used]
+				*slot = b[i+1 : e]
+				v, i = boxed(stringTypeWord, slot), e+1
 			} else {
 				d.i = e
 				s, err := d.strSlow(i + 1)
@@ -444,8 +444,8 @@ func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
 
 // shapedMembers decodes the members of an object whose first key, at d.i,
 // matched the shape's first pattern (sh.pats), straight into their places
-// in a new Object (shapeKey.pos) while each key matches the shape's pattern of
-// its index and the object ends after the shape's last key. Where the
+// in a new Object (shapeKey.pos) while each key matches the shape's
+// pattern of its index and the object ends after the shape's last key. Where the
 // object departs from the shape (another key, white space before a colon,
 // fewer or more members), the members decoded so far move to d.kv in
 // document order and members takes over, the new Object as its spare: the
@@ -487,14 +487,14 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 		if i < len(b) && b[i] == '"' {
 			if e, ok := strEnd(b, i+1); ok {
 				// box, inlined.
-				n := len(d.slab)
-				if n == cap(d.slab) {
-					d.slab, n = d.newSlab(), 0
+				used := len(d.slab)
+				if used == cap(d.slab) {
+					d.slab, used = d.newSlab(), 0
 				}
-				d.slab = d.slab[:n+1]
-				p := &d.slab[n]
-				*p = b[i+1 : e]
-				v, i = boxed(stringTypeWord, p), e+1
+				d.slab = d.slab[:used+1]
+				slot := &d.slab[used]
+				*slot = b[i+1 : e]
+				v, i = boxed(stringTypeWord, slot), e+1
 			} else {
 				d.i = e
 				s, err := d.strSlow(i + 1)
