@@ -391,7 +391,11 @@ func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 		return nil, err
 	}
 	env.jsonLen = len(s)
-	v, err := decodeJSONString(s)
+	var a *objectArena
+	if env.eng != nil {
+		a = &env.eng.arena
+	}
+	v, err := decodeJSONIn(s, a)
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
 	}

@@ -29,9 +29,15 @@ func decodeJSON(b []byte) (any, error) { return decodeJSONString(string(b)) }
 // into interfaces that point into a few shared slabs (box), so a decoded
 // document costs about one allocation per container plus one per slab (the
 // first sized by the document's length, one for a profile).
-func decodeJSONString(s string) (any, error) {
+func decodeJSONString(s string) (any, error) { return decodeJSONIn(s, nil) }
+
+// decodeJSONIn is decodeJSONString with the document's objects made from
+// a (nil: allocated on their own).
+func decodeJSONIn(s string, a *objectArena) (any, error) {
 	d := decoderPool.Get().(*jsonDecoder)
+	d.arena = a
 	v, err := d.decode(s)
+	d.arena = nil
 	if cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch {
 		decoderPool.Put(d)
 	}
@@ -83,6 +89,9 @@ type jsonDecoder struct {
 	// The most of kv and arr this document has used: what decode clears
 	// (once, rather than after each object and array).
 	kvUsed, arrUsed int
+	// arena, when not nil, makes the document's objects (an engine's,
+	// for States.StringToJson); decode leaves it nil.
+	arena *objectArena
 }
 
 // slabSize is how many string or number values share one allocation.
@@ -416,7 +425,7 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 		case '}':
 			d.i = i + 1
 			if held {
-				o := objectIn(1, spare)
+				o := objectIn(1, spare, d.arena)
 				o.members[0] = first
 				return o, nil
 			}
@@ -433,7 +442,7 @@ func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
 	ms := d.kv[mark:]
 	var m *Object
 	if len(ms) < minShaped {
-		m = membersObjectIn(ms, spare)
+		m = membersObjectIn(ms, spare, d.arena)
 	} else {
 		m = d.shapedObject(ms, spare)
 	}
@@ -461,7 +470,7 @@ func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
 func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 	sh := &d.shape
 	sh.busy = true
-	o := newObject(sh.n)
+	o := d.arena.object(sh.n)
 	ms := o.members
 	// Nothing changes the shape while it is busy.
 	pats := sh.pats
@@ -585,27 +594,27 @@ func (d *jsonDecoder) shapeMiss(depth int, o *Object, k int, atKey bool) (any, e
 // the 32-byte members (membersOrder), compares whole keys only among
 // members whose keys share those 7 bytes, and copies each member once,
 // into its place in the new Object. ms is scratch, as for objectOf.
-func membersObject(ms []Member) *Object { return membersObjectIn(ms, nil) }
+func membersObject(ms []Member) *Object { return membersObjectIn(ms, nil, nil) }
 
 // membersObjectIn is membersObject, the Object made in spare if it is not
 // nil and has room (up to 32 members).
-func membersObjectIn(ms []Member, spare *Object) *Object {
+func membersObjectIn(ms []Member, spare *Object, a *objectArena) *Object {
 	n := len(ms)
 	switch {
 	case n == 1:
-		o := objectIn(1, spare)
+		o := objectIn(1, spare, a)
 		o.members[0] = ms[0]
 		return o
 	case n == 2:
 		switch c := strings.Compare(ms[0].Key, ms[1].Key); {
 		case c == 0:
-			o := objectIn(1, spare)
+			o := objectIn(1, spare, a)
 			o.members[0] = ms[1]
 			return o
 		case c > 0:
 			ms[0], ms[1] = ms[1], ms[0]
 		}
-		o := objectIn(2, spare)
+		o := objectIn(2, spare, a)
 		o.members[0], o.members[1] = ms[0], ms[1]
 		return o
 	case n > 32:
@@ -613,7 +622,7 @@ func membersObjectIn(ms []Member, spare *Object) *Object {
 	}
 	var order [32]uint8
 	k := membersOrder(ms, &order)
-	o := objectIn(k, spare)
+	o := objectIn(k, spare, a)
 	for j := range o.members {
 		o.members[j] = ms[order[j]]
 	}
@@ -726,7 +735,7 @@ const minShaped = 8
 // has its keys, and in spare if it is not nil and has room.
 func (d *jsonDecoder) shapedObject(ms []Member, spare *Object) *Object {
 	if len(ms) < minShaped || len(ms) > 32 {
-		return membersObjectIn(ms, spare)
+		return membersObjectIn(ms, spare, d.arena)
 	}
 	sh := &d.shape
 	same := len(sh.keys) == len(ms)
@@ -735,11 +744,11 @@ func (d *jsonDecoder) shapedObject(ms []Member, spare *Object) *Object {
 	}
 	if !same {
 		if sh.busy {
-			return membersObjectIn(ms, spare)
+			return membersObjectIn(ms, spare, d.arena)
 		}
 		sh.rebuild(ms)
 	}
-	o := objectIn(sh.n, spare)
+	o := objectIn(sh.n, spare, d.arena)
 	for j := range o.members {
 		o.members[j] = ms[sh.order[j]]
 	}
@@ -796,13 +805,14 @@ func (sh *objectShape) rebuild(ms []Member) {
 }
 
 // objectIn is newObject(n), made in spare instead if it is not nil and
-// has room for n members (spare's members are zero).
-func objectIn(n int, spare *Object) *Object {
+// has room for n members (spare's members are zero), else from a (nil:
+// allocated on its own).
+func objectIn(n int, spare *Object, a *objectArena) *Object {
 	if spare != nil && n <= cap(spare.members) {
 		spare.members = spare.members[:n]
 		return spare
 	}
-	return newObject(n)
+	return a.object(n)
 }
 
 // keyPrefix7 is s's first 7 bytes as a big-endian integer, zeros past its

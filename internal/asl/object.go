@@ -229,7 +229,7 @@ type objectArena struct {
 const (
 	arenaObjects  = 64
 	arenaMembers  = 256
-	maxArenaShare = 16 // larger objects are allocated on their own
+	maxArenaShare = 32 // larger objects are allocated on their own
 )
 
 // object is newObject(n) from the arena (a nil arena allocates it).
