@@ -27,21 +27,43 @@ type VirtualClock struct {
 	mu    sync.Mutex // serializes changes
 	state atomic.Pointer[clockState]
 	wall  func() time.Time
+	// first is the starting state; spare are states not yet published,
+	// allocated a few at a time (a change takes the next one).
+	first clockState
+	spare []clockState
 }
 
 // clockState is a VirtualClock's setting; a change stores a new one, so Now
-// reads it without a lock (the engine reads the clock for every event).
+// reads it without a lock (the engine reads the clock for every event). A
+// published state is never written again.
 type clockState struct {
 	at     time.Time // virtual time at realAt
+	ns     int64     // at.UnixNano()
 	realAt time.Time
 	speed  float64
 }
 
+// clockSpares is how many states a VirtualClock allocates at once: an
+// engine moves its clock once per timer it fires.
+const clockSpares = 8
+
 // NewVirtualClock returns a clock standing at start.
 func NewVirtualClock(start time.Time) *VirtualClock {
 	c := &VirtualClock{wall: time.Now}
-	c.state.Store(&clockState{at: start})
+	c.first = clockState{at: start, ns: start.UnixNano()}
+	c.state.Store(&c.first)
 	return c
+}
+
+// store publishes a new state (c.mu is held).
+func (c *VirtualClock) store(at, realAt time.Time, speed float64) {
+	if len(c.spare) == 0 {
+		c.spare = make([]clockState, clockSpares)
+	}
+	s := &c.spare[0]
+	c.spare = c.spare[1:]
+	*s = clockState{at: at, ns: at.UnixNano(), realAt: realAt, speed: speed}
+	c.state.Store(s)
 }
 
 // SetSpeed makes the clock flow at speed virtual seconds per wall second
@@ -49,7 +71,7 @@ func NewVirtualClock(start time.Time) *VirtualClock {
 func (c *VirtualClock) SetSpeed(speed float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.state.Store(&clockState{at: c.Now(), realAt: c.wall(), speed: speed})
+	c.store(c.Now(), c.wall(), speed)
 }
 
 // Now returns the virtual time.
@@ -67,7 +89,12 @@ func (c *VirtualClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now := c.Now(); t.After(now) {
-		c.state.Store(&clockState{at: t, realAt: c.wall(), speed: c.state.Load().speed})
+		speed := c.state.Load().speed
+		var realAt time.Time // only read while the clock flows
+		if speed != 0 {
+			realAt = c.wall()
+		}
+		c.store(t, realAt, speed)
 	}
 }
 
@@ -272,6 +299,21 @@ func NewEngine(opts EngineOptions) *Engine {
 // Now is the engine's current time.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
 
+// nowNano is e.Now().UnixNano(), without the interface call and time.Time
+// copy when the clock is a VirtualClock standing still (a flowing one is
+// read in full).
+func (e *Engine) nowNano() int64 {
+	if c := e.vclock; c != nil {
+		if s := c.state.Load(); s.speed == 0 {
+			return s.ns
+		}
+	}
+	return e.readNano()
+}
+
+// readNano reads the clock through its interface.
+func (e *Engine) readNano() int64 { return e.clock.Now().UnixNano() }
+
 // Clock returns the engine's clock.
 func (e *Engine) Clock() Clock { return e.clock }
 
@@ -416,7 +458,7 @@ func (e *Engine) Stop(name, errName, cause string) error {
 	x.Status = StatusAborted
 	x.Error, x.Cause = errName, cause
 	x.StopTime = e.clock.Now()
-	e.record(x, event{eventKind: kindExecutionAborted, eventExtra: &eventExtra{errName: errName, cause: cause}})
+	e.record(x, event{eventKind: kindExecutionAborted, val: &eventExtra{errName: errName, cause: cause}})
 	return nil
 }
 

@@ -6,17 +6,21 @@ import (
 	"time"
 )
 
-// event is the compact record behind a HistoryEvent. Values are shared, not
-// copied (the engine never mutates a value), and JSON text is only built when
-// History is called.
+// event is the compact record behind a HistoryEvent (32 bytes). Values are
+// shared, not copied (the engine never mutates a value), and JSON text is
+// only built when History is called.
 type event struct {
-	*eventKind       // type and state name
-	at         int64 // Unix nanoseconds
+	// eventKind is the type, the state name and a Task's resource.
+	*eventKind
+	at int64 // Unix nanoseconds
 	// val is the event's one JSON value: the input of ExecutionStarted,
 	// *StateEntered and TaskScheduled (its parameters), the output of
-	// *StateExited, TaskSucceeded and ExecutionSucceeded.
+	// *StateExited, TaskSucceeded and ExecutionSucceeded. The events that
+	// carry an error (ExecutionFailed, ExecutionTimedOut, ExecutionAborted,
+	// TaskFailed, TaskTimedOut) or a Map's index or length hold an
+	// *eventExtra there instead: none of them has a JSON value, and an
+	// *eventExtra is never one.
 	val any
-	*eventExtra
 }
 
 // eventExtra holds the fields few events have, out of line to keep the
@@ -24,11 +28,20 @@ type event struct {
 type eventExtra struct {
 	errName string
 	cause   string
-	resType string
-	res     string
 	index   int
 	length  int
 }
+
+// extra returns the event's *eventExtra, or a zero one (not to be
+// changed).
+func (ev *event) extra() *eventExtra {
+	if x, ok := ev.val.(*eventExtra); ok && x != nil {
+		return x
+	}
+	return &noExtra
+}
+
+var noExtra eventExtra
 
 // HistoryEvent is one event in the shape of GetExecutionHistory: id,
 // previousEventId, timestamp, type, and a details object under the key the
@@ -72,9 +85,15 @@ func (e *Engine) record(x *Execution, ev event) {
 	if e.opts.NoHistory {
 		return
 	}
-	ev.at = e.clock.Now().UnixNano()
-	if ev.eventExtra != nil && *ev.eventExtra == (eventExtra{}) {
-		ev.eventExtra = nil
+	// e.nowNano(), by hand: the call costs as much as the rest.
+	if c := e.vclock; c != nil {
+		if s := c.state.Load(); s.speed == 0 {
+			ev.at = s.ns
+		} else {
+			ev.at = e.readNano()
+		}
+	} else {
+		ev.at = e.readNano()
 	}
 	x.events.add(ev)
 }
@@ -83,8 +102,9 @@ func (e *Engine) record(x *Execution, ev event) {
 // up to 256): appending never copies earlier events, and a short history
 // (a parked execution's) stays small.
 type eventLog struct {
-	chunks [][]event
-	n      int
+	cur  []event   // the chunk being filled (the last)
+	full [][]event // the chunks before it, full
+	n    int
 }
 
 const (
@@ -93,29 +113,42 @@ const (
 )
 
 func (l *eventLog) add(ev event) {
-	k := len(l.chunks)
-	if k == 0 || len(l.chunks[k-1]) == cap(l.chunks[k-1]) {
-		size := firstEventChunk
-		if k > 0 {
-			size = min(2*cap(l.chunks[k-1]), maxEventChunk)
-		}
-		l.chunks = append(l.chunks, make([]event, 0, size))
-		k++
+	i := len(l.cur)
+	if i == cap(l.cur) {
+		l.grow()
+		i = 0
 	}
-	l.chunks[k-1] = append(l.chunks[k-1], ev)
+	l.cur = l.cur[:i+1]
+	l.cur[i] = ev
 	l.n++
+}
+
+// grow starts a new chunk, the current one being full.
+func (l *eventLog) grow() {
+	size := firstEventChunk
+	if l.cur != nil {
+		size = min(2*cap(l.cur), maxEventChunk)
+		l.full = append(l.full, l.cur)
+	}
+	l.cur = make([]event, 0, size)
 }
 
 // all yields the events in order.
 func (l *eventLog) all(yield func(int, *event) bool) {
 	i := 0
-	for _, c := range l.chunks {
+	for _, c := range l.full {
 		for j := range c {
 			if !yield(i, &c[j]) {
 				return
 			}
 			i++
 		}
+	}
+	for j := range l.cur {
+		if !yield(i, &l.cur[j]) {
+			return
+		}
+		i++
 	}
 }
 
@@ -127,11 +160,9 @@ func (x *Execution) History() []HistoryEvent {
 	}
 	out := make([]HistoryEvent, x.events.n)
 	for i, evp := range x.events.all {
-		ev := *evp
+		ev := evp
 		h := HistoryEvent{ID: int64(i + 1), PreviousEventID: int64(i), Timestamp: time.Unix(0, ev.at).UTC(), Type: ev.typ}
-		if ev.eventExtra == nil {
-			ev.eventExtra = &eventExtra{}
-		}
+		x := ev.extra()
 		d := map[string]any{}
 		str := func(v any) string {
 			s, err := encodeJSON(v)
@@ -150,13 +181,13 @@ func (x *Execution) History() []HistoryEvent {
 			d["output"] = str(ev.val)
 		case ev.typ == "ExecutionFailed":
 			h.DetailsKey = "executionFailedEventDetails"
-			d["error"], d["cause"] = ev.errName, ev.cause
+			d["error"], d["cause"] = x.errName, x.cause
 		case ev.typ == "ExecutionTimedOut":
 			h.DetailsKey = "executionTimedOutEventDetails"
-			d["error"], d["cause"] = ev.errName, ev.cause
+			d["error"], d["cause"] = x.errName, x.cause
 		case ev.typ == "ExecutionAborted":
 			h.DetailsKey = "executionAbortedEventDetails"
-			d["error"], d["cause"] = ev.errName, ev.cause
+			d["error"], d["cause"] = x.errName, x.cause
 		case strings.HasSuffix(ev.typ, "StateEntered"):
 			h.DetailsKey = "stateEnteredEventDetails"
 			d["name"] = ev.name
@@ -179,18 +210,18 @@ func (x *Execution) History() []HistoryEvent {
 		case ev.typ == "TaskFailed":
 			h.DetailsKey = "taskFailedEventDetails"
 			d["resourceType"], d["resource"] = ev.resType, ev.res
-			d["error"], d["cause"] = ev.errName, ev.cause
+			d["error"], d["cause"] = x.errName, x.cause
 		case ev.typ == "TaskTimedOut":
 			h.DetailsKey = "taskTimedOutEventDetails"
 			d["resourceType"], d["resource"] = ev.resType, ev.res
-			d["error"], d["cause"] = ev.errName, ev.cause
+			d["error"], d["cause"] = x.errName, x.cause
 		case ev.typ == "MapStateStarted":
 			h.DetailsKey = "mapStateStartedEventDetails"
-			d["length"] = ev.length
+			d["length"] = x.length
 		case strings.HasPrefix(ev.typ, "MapIteration"):
 			h.DetailsKey = lowerFirst(ev.typ) + "EventDetails"
 			d["name"] = ev.name
-			d["index"] = ev.index
+			d["index"] = x.index
 		default:
 			d = nil
 		}

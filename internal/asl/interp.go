@@ -512,13 +512,11 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, int
 		EnteredTime:   r.entered,
 		exec:          r.exec,
 	}
-	res := r.plan.res
-	rt, rs := res.resType, res.res
-	e.record(r.exec, event{eventKind: r.plan.kind(kTaskScheduled, r.name), val: eff, eventExtra: res})
-	e.record(r.exec, event{eventKind: r.plan.kind(kTaskStarted, r.name), eventExtra: res})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskScheduled, r.name), val: eff})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskStarted, r.name)})
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
-		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: err.Name, cause: err.Cause, resType: rt, res: rs}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: err.Name, cause: err.Cause}})
 		return nil, 0, err
 	}
 	cctx := ctx
@@ -541,25 +539,25 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, int
 			ae = &Error{Name: ErrTaskFailed, Cause: err.Error()}
 		}
 		if ae.Name == ErrTimeout {
-			e.record(r.exec, event{eventKind: r.plan.kind(kTaskTimedOut, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+			e.record(r.exec, event{eventKind: r.plan.kind(kTaskTimedOut, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		} else {
-			e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+			e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		}
 		return nil, 0, ae
 	}
 	out, err = Normalize(out)
 	if err != nil {
 		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
-		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		return nil, 0, ae
 	}
 	rb, ok := fits(out, 0)
 	if !ok {
 		ae := resultTooLarge(st.Resource)
-		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause, resType: rt, res: rs}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		return nil, 0, ae
 	}
-	e.record(r.exec, event{eventKind: r.plan.kind(kTaskSucceeded, r.name), val: out, eventExtra: res})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskSucceeded, r.name), val: out})
 	return out, rb, nil
 }
 
@@ -700,7 +698,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		j.limit = *st.MaxConcurrency
 	}
 	r.child = j
-	e.record(r.exec, event{eventKind: r.plan.kind(kMapStarted, r.name), eventExtra: &eventExtra{length: len(arr)}})
+	e.record(r.exec, event{eventKind: r.plan.kind(kMapStarted, r.name), val: &eventExtra{length: len(arr)}})
 	if len(arr) == 0 {
 		r.phase = phJoined
 		e.ready = append(e.ready, r)
@@ -720,7 +718,7 @@ func (e *Engine) startIterations(j *join) {
 		i := j.next
 		j.next++
 		j.running++
-		e.record(j.owner.exec, event{eventKind: j.owner.plan.kind(kMapIterationStarted, j.owner.name), eventExtra: &eventExtra{index: i}})
+		e.record(j.owner.exec, event{eventKind: j.owner.plan.kind(kMapIterationStarted, j.owner.name), val: &eventExtra{index: i}})
 		e.ready = append(e.ready, &run{exec: j.owner.exec, sm: proc, name: proc.StartAt, input: j.items[i], phase: phEnter, parent: j, index: i})
 		j.items[i] = nil
 	}
@@ -736,7 +734,7 @@ func (e *Engine) succeedRun(r *run, out any) {
 	j.results[r.index] = out
 	j.pending--
 	if j.isMap {
-		e.record(r.exec, event{eventKind: j.owner.plan.kind(kMapIterationSucceeded, j.owner.name), eventExtra: &eventExtra{index: r.index}})
+		e.record(r.exec, event{eventKind: j.owner.plan.kind(kMapIterationSucceeded, j.owner.name), val: &eventExtra{index: r.index}})
 		j.running--
 		e.startIterations(j)
 	}
@@ -761,7 +759,7 @@ func (e *Engine) failRun(r *run, ae *Error) {
 	owner := j.owner
 	owner.child = nil
 	if j.isMap {
-		e.record(r.exec, event{eventKind: owner.plan.kind(kMapIterationFailed, owner.name), eventExtra: &eventExtra{index: r.index}})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kMapIterationFailed, owner.name), val: &eventExtra{index: r.index}})
 		e.record(r.exec, event{eventKind: owner.plan.kind(kMapFailed, owner.name)})
 	} else {
 		e.record(r.exec, event{eventKind: owner.plan.kind(kParallelFailed, owner.name)})
@@ -796,10 +794,10 @@ func (e *Engine) endExecution(x *Execution, status string, out any, ae *Error) {
 		e.record(x, event{eventKind: kindExecutionSucceeded, val: out})
 	case StatusTimedOut:
 		x.Error, x.Cause = ae.Name, ae.Cause
-		e.record(x, event{eventKind: kindExecutionTimedOut, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+		e.record(x, event{eventKind: kindExecutionTimedOut, val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 	default:
 		x.Error, x.Cause = ae.Name, ae.Cause
-		e.record(x, event{eventKind: kindExecutionFailed, eventExtra: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+		e.record(x, event{eventKind: kindExecutionFailed, val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 	}
 }
 

@@ -19,8 +19,6 @@ type statePlan struct {
 	itemSelector   *tmpl // a Map state's ItemSelector, or its Parameters
 	choices        []cRule
 
-	res *eventExtra // a Task's resourceType and resource
-
 	// sameOutput is set when the state's output is always its input
 	// unchanged (no paths, template or result), so its size, checked
 	// before, need not be checked again.
@@ -47,10 +45,12 @@ type statePlan struct {
 	next atomic.Pointer[nextStates]
 }
 
-// eventKind is an event's type and the state it names (none for execution
-// events); events share them.
+// eventKind is an event's type, the state it names (none for execution
+// events) and, for a Task state's events, the resourceType and resource
+// they report; events share them.
 type eventKind struct {
-	typ, name string
+	typ, name    string
+	resType, res string
 }
 
 // kindIndex picks a state's event kind.
@@ -98,7 +98,9 @@ func (p *statePlan) kind(k kindIndex, name string) *eventKind {
 	if name == p.name {
 		return p.kinds[k]
 	}
-	return &eventKind{typ: p.kinds[k].typ, name: name}
+	kind := *p.kinds[k]
+	kind.name = name
+	return &kind
 }
 
 // planOf returns the plan of st, the state named name, built on first use
@@ -119,8 +121,12 @@ func compilePlan(st *State, name string) *statePlan {
 	types[kEntered] = st.Type + "StateEntered"
 	types[kExited] = st.Type + "StateExited"
 	types[kSucceeded] = st.Type + "StateSucceeded"
+	var rt, rs string
+	if st.Type == "Task" {
+		rt, rs = resourceParts(st.Resource)
+	}
 	for k, typ := range types {
-		p.kinds[k] = &eventKind{typ: typ, name: name}
+		p.kinds[k] = &eventKind{typ: typ, name: name, resType: rt, res: rs}
 	}
 	if st.Parameters != nil && st.Type != "Map" {
 		p.parameters = compileTemplate("Parameters", st.Parameters)
@@ -159,10 +165,6 @@ func compilePlan(st *State, name string) *statePlan {
 		case "Pass":
 			p.sameOutput = st.Parameters == nil && st.Result == nil && !st.resultSet && st.ResultPath == nil
 		}
-	}
-	if st.Type == "Task" {
-		rt, rs := resourceParts(st.Resource)
-		p.res = &eventExtra{resType: rt, res: rs}
 	}
 	return p
 }

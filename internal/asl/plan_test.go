@@ -116,10 +116,10 @@ func TestEventLog(t *testing.T) {
 	if count != n {
 		t.Fatalf("iterated %d events", count)
 	}
-	if c := cap(l.chunks[0]); c != firstEventChunk {
+	if c := cap(l.chunks()[0]); c != firstEventChunk {
 		t.Errorf("first chunk holds %d", c)
 	}
-	for _, c := range l.chunks {
+	for _, c := range l.chunks() {
 		if cap(c) > maxEventChunk {
 			t.Errorf("a chunk holds %d", cap(c))
 		}
