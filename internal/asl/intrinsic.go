@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Intrinsic is a parsed intrinsic function call such as
@@ -345,13 +346,15 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if escaped {
 		tmpl = f.args[0].raw
 	}
-	var b strings.Builder
-	b.Grow(len(tmpl) + 32)
+	// The text is built on the stack (up to 256 bytes), then copied into
+	// the result's one allocation (boxedString).
+	var scratch [256]byte
+	b := scratch[:0]
 	next := 1
 	for i := 0; i < len(tmpl); i++ {
 		c := tmpl[i]
 		if escaped && c == '\\' && i+1 < len(tmpl) {
-			b.WriteByte(tmpl[i+1])
+			b = append(b, tmpl[i+1])
 			i++
 			continue
 		}
@@ -363,26 +366,69 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 			next++
 			switch x := a.(type) {
 			case string:
-				b.WriteString(x)
-			case nil, bool:
-				s, _ := encodeJSON(x)
-				b.WriteString(s)
+				b = append(b, x...)
 			default:
-				if !isNumber(x) {
-					return nil, intrinsicErr(f, "argument %d must be a string, number, boolean or null, got %s", next, typeName(x))
+				if x != nil && !isNumber(x) {
+					if _, ok := x.(bool); !ok {
+						return nil, intrinsicErr(f, "argument %d must be a string, number, boolean or null, got %s", next, typeName(x))
+					}
 				}
-				s, _ := encodeJSON(x)
-				b.WriteString(s)
+				// A value JSON cannot write (a NaN) adds nothing.
+				if nb, err := appendJSON(b, x); err == nil {
+					b = nb
+				}
 			}
 			i++
 			continue
 		}
-		b.WriteByte(c)
+		b = append(b, c)
 	}
 	if next != len(args) {
 		return nil, intrinsicErr(f, "the template has %d {} placeholder(s) but %d argument(s) follow it", next-1, len(args)-1)
 	}
-	return b.String(), nil
+	return boxedString(b), nil
+}
+
+// boxedString returns a copy of b as an interface value holding a string.
+// any(string(b)) allocates the text and, apart, the string header the
+// interface points to; up to 240 bytes, header and text are one allocation
+// instead (as boxedArray's, the interface points at the header).
+func boxedString(b []byte) any {
+	var h *string
+	switch n := len(b); {
+	case n == 0:
+		return ""
+	case n <= 16:
+		x := new(struct {
+			h string
+			a [16]byte
+		})
+		x.h, h = unsafe.String(&x.a[0], copy(x.a[:], b)), &x.h
+	case n <= 48:
+		x := new(struct {
+			h string
+			a [48]byte
+		})
+		x.h, h = unsafe.String(&x.a[0], copy(x.a[:], b)), &x.h
+	case n <= 112:
+		x := new(struct {
+			h string
+			a [112]byte
+		})
+		x.h, h = unsafe.String(&x.a[0], copy(x.a[:], b)), &x.h
+	case n <= 240:
+		x := new(struct {
+			h string
+			a [240]byte
+		})
+		x.h, h = unsafe.String(&x.a[0], copy(x.a[:], b)), &x.h
+	default:
+		return string(b)
+	}
+	var v any
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	w[0], w[1] = stringTypeWord, unsafe.Pointer(h)
+	return v
 }
 
 func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
