@@ -3,6 +3,7 @@ package asl
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,7 +11,9 @@ import (
 // is done when its parent is or when the deadline (wall time) passes, like
 // context.WithDeadline, but the timer behind Done is only made when a
 // resolver asks for Done. Most resolvers answer at once and never do, and a
-// deadline context costs several allocations and a runtime timer.
+// deadline context costs several allocations and a runtime timer. Once
+// stopped (after Invoke) it is done: Err is the error it had then, or
+// context.Canceled, as with a deadline context's cancel.
 type taskContext struct {
 	context.Context // the parent
 	deadline        time.Time
@@ -18,10 +21,35 @@ type taskContext struct {
 	mu     sync.Mutex
 	inner  context.Context // made by the first Done
 	cancel context.CancelFunc
+	// err, once set, is Err for good: the parent's error or
+	// DeadlineExceeded as Err first saw it, or what stop left.
+	err error
 }
 
+// taskContexts are allocated taskContextSlab at a time, from a slab shared
+// by every engine: a slot is handed out once (an atomic counter) and never
+// reused, so a context a resolver keeps stays its own.
+const taskContextSlab = 16
+
+type taskContextSlabT struct {
+	next atomic.Int32
+	ctxs [taskContextSlab]taskContext
+}
+
+var curTaskContexts atomic.Pointer[taskContextSlabT]
+
 func newTaskContext(parent context.Context, deadline time.Time) *taskContext {
-	return &taskContext{Context: parent, deadline: deadline}
+	for {
+		s := curTaskContexts.Load()
+		if s != nil {
+			if i := s.next.Add(1) - 1; i < taskContextSlab {
+				c := &s.ctxs[i]
+				c.Context, c.deadline = parent, deadline
+				return c
+			}
+		}
+		curTaskContexts.CompareAndSwap(s, new(taskContextSlabT))
+	}
 }
 
 // Deadline is the earlier of the parent's deadline and the task's.
@@ -32,31 +60,47 @@ func (c *taskContext) Deadline() (time.Time, bool) {
 	return c.deadline, true
 }
 
-// Done returns a channel closed when the parent is done or the deadline
-// passes.
+// closedChan is the Done of a stopped context that never made a timer.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// Done returns a channel closed when the parent is done, the deadline
+// passes or the context is stopped.
 func (c *taskContext) Done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.inner == nil {
+		if c.err != nil {
+			return closedChan
+		}
 		c.inner, c.cancel = context.WithDeadline(c.Context, c.deadline)
 	}
 	return c.inner.Done()
 }
 
 // Err is the parent's error, or context.DeadlineExceeded once the deadline
-// has passed.
+// has passed, or, once stopped, the error it had then or context.Canceled.
 func (c *taskContext) Err() error {
 	c.mu.Lock()
-	inner := c.inner
-	c.mu.Unlock()
-	if inner != nil {
-		return inner.Err()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if c.inner != nil {
+		return c.inner.Err()
 	}
 	if err := c.Context.Err(); err != nil {
+		c.err = err
 		return err
 	}
-	if !time.Now().Before(c.deadline) {
-		return context.DeadlineExceeded
+	// time.Until reads only the monotonic clock (the deadline has a
+	// monotonic reading when made from time.Now).
+	if time.Until(c.deadline) <= 0 {
+		c.err = context.DeadlineExceeded
+		return c.err
 	}
 	return nil
 }
@@ -64,11 +108,20 @@ func (c *taskContext) Err() error {
 // Value is the parent's.
 func (c *taskContext) Value(key any) any { return c.Context.Value(key) }
 
-// stop releases the timer, if Done made one.
+// stop cancels the context (releasing the timer, if Done made one): Err is
+// from then on the error it already had (as Err or Done saw it), or
+// context.Canceled. Like a deadline context's cancel, it does not look at
+// the clock: a deadline nobody has seen pass loses to the cancel.
 func (c *taskContext) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
 	if c.cancel != nil {
 		c.cancel()
+		c.err = c.inner.Err()
+		return
 	}
+	c.err = context.Canceled
 }
