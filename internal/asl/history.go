@@ -95,6 +95,14 @@ func (e *Engine) record(x *Execution, ev event) {
 	} else {
 		ev.at = e.readNano()
 	}
+	// x.events.add(ev), its common case by hand.
+	if l := &x.events; len(l.cur) < cap(l.cur) {
+		i := len(l.cur)
+		l.cur = l.cur[:i+1]
+		l.cur[i] = ev
+		l.n++
+		return
+	}
 	x.events.add(ev)
 }
 
@@ -128,6 +136,11 @@ func (l *eventLog) grow() {
 	size := firstEventChunk
 	if l.cur != nil {
 		size = min(2*cap(l.cur), maxEventChunk)
+		if l.full == nil {
+			// Room for the chunks of 8, 16, 32 and 64 events at once:
+			// a history of up to 248 events grows this once.
+			l.full = make([][]event, 0, 4)
+		}
 		l.full = append(l.full, l.cur)
 	}
 	l.cur = make([]event, 0, size)
