@@ -49,10 +49,16 @@ const clockSpares = 8
 
 // NewVirtualClock returns a clock standing at start.
 func NewVirtualClock(start time.Time) *VirtualClock {
-	c := &VirtualClock{wall: time.Now}
+	c := new(VirtualClock)
+	c.init(start)
+	return c
+}
+
+// init sets a zero VirtualClock standing at start.
+func (c *VirtualClock) init(start time.Time) {
+	c.wall = time.Now
 	c.first = clockState{at: start, ns: start.UnixNano()}
 	c.state.Store(&c.first)
-	return c
 }
 
 // store publishes a new state (c.mu is held).
@@ -273,6 +279,12 @@ type Engine struct {
 	maxTrans int
 	ienv     intrinsicEnv // reused by every intrinsic call (under mu)
 	arena    objectArena  // payload templates' objects (under mu)
+
+	// The engine's own clock (when none is given) and random source, held
+	// in the engine rather than allocated apart.
+	ownClock VirtualClock
+	pcg      rand.PCG
+	rngv     rand.Rand
 }
 
 // NewEngine makes an engine.
@@ -280,15 +292,18 @@ func NewEngine(opts EngineOptions) *Engine {
 	e := &Engine{
 		opts:  opts,
 		execs: map[string]*Execution{},
-		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x5851f42d4c957f2d)),
 	}
+	e.pcg.Seed(uint64(opts.Seed), uint64(opts.Seed)^0x5851f42d4c957f2d)
+	e.rngv = *rand.New(&e.pcg)
+	e.rng = &e.rngv
 	e.clock = opts.Clock
 	if e.clock == nil {
 		start := opts.Start
 		if start.IsZero() {
 			start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 		}
-		e.clock = NewVirtualClock(start)
+		e.ownClock.init(start)
+		e.clock = &e.ownClock
 	}
 	e.vclock, _ = e.clock.(*VirtualClock)
 	e.maxTrans = opts.MaxTransitions
