@@ -278,7 +278,7 @@ type Engine struct {
 	seq      uint64
 	maxTrans int
 	ienv     intrinsicEnv // reused by every intrinsic call (under mu)
-	arena    objectArena  // payload templates' objects (under mu)
+	arena    objectArena  // objects of templates, ResultPath copies and StringToJson (under mu)
 
 	// The engine's own clock (when none is given) and random source, held
 	// in the engine rather than allocated apart.
