@@ -224,8 +224,9 @@ func newObject(n int) *Object {
 // allocations but added 5 KB per execution, and the extra garbage
 // collection cost more time than the allocations saved.
 type objectArena struct {
-	objs []Object
-	ms   []Member
+	objs   []Object // the current blocks, used up to oi and mi
+	ms     []Member
+	oi, mi int
 }
 
 const (
@@ -239,16 +240,16 @@ func (a *objectArena) object(n int) *Object {
 	if a == nil || n == 0 || n > maxArenaShare {
 		return newObject(n)
 	}
-	if len(a.objs) == 0 {
-		a.objs = make([]Object, arenaObjects)
+	if a.oi == len(a.objs) {
+		a.objs, a.oi = make([]Object, arenaObjects), 0
 	}
-	if len(a.ms) < n {
-		a.ms = make([]Member, arenaMembers)
+	if len(a.ms)-a.mi < n {
+		a.ms, a.mi = make([]Member, arenaMembers), 0
 	}
-	o := &a.objs[0]
-	a.objs = a.objs[1:]
-	o.members = a.ms[:n:n]
-	a.ms = a.ms[n:]
+	o := &a.objs[a.oi]
+	a.oi++
+	o.members = a.ms[a.mi : a.mi+n : a.mi+n]
+	a.mi += n
 	return o
 }
 
