@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -45,13 +46,43 @@ func (o *Object) Len() int {
 
 // Get returns the value of key.
 func (o *Object) Get(key string) (any, bool) {
+	i := o.index(key)
+	if i < 0 {
+		return nil, false
+	}
+	return o.members[i].Value, true
+}
+
+// getHinted is Get for a path segment's name: it tries first the index
+// where the segment found its name last (*hint, read and written
+// atomically: one Path serves every execution). Objects a path reads are
+// mostly alike (the state's data, a decoded profile view), so the name is
+// usually where it was.
+func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 	if o == nil {
 		return nil, false
 	}
+	if h := int(atomic.LoadInt32(hint)); h < len(o.members) && o.members[h].Key == key {
+		return o.members[h].Value, true
+	}
+	i := o.index(key)
+	if i < 0 {
+		return nil, false
+	}
+	atomic.StoreInt32(hint, int32(i))
+	return o.members[i].Value, true
+}
+
+// index returns key's index, or -1.
+func (o *Object) index(key string) int {
+	if o == nil {
+		return -1
+	}
 	ms := o.members
+	lo := 0
 	if len(ms) > 8 {
 		// Binary search down to a run of at most 8 members.
-		lo, hi := 0, len(ms)
+		hi := len(ms)
 		for hi-lo > 8 {
 			m := int(uint(lo+hi) >> 1)
 			if ms[m].Key < key {
@@ -66,10 +97,10 @@ func (o *Object) Get(key string) (any, bool) {
 	// the runtime: no ordering call per member.
 	for i := range ms {
 		if k := ms[i].Key; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
-			return ms[i].Value, true
+			return lo + i
 		}
 	}
-	return nil, false
+	return -1
 }
 
 // find returns key's index, or where it would be inserted.

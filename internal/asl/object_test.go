@@ -186,3 +186,29 @@ func TestPlainAndNormalize(t *testing.T) {
 		t.Error("Normalize of an Object copied it")
 	}
 }
+
+// TestGetHinted: a path segment's hint (where its name was found last)
+// never gives a wrong value: objects where the name sits elsewhere, is
+// missing, or where the hint is past the end, alternate with ones where the
+// hint is right, and every read agrees with Get.
+func TestGetHinted(t *testing.T) {
+	objs := []*Object{
+		norm(map[string]any{"a": "1", "k": "2", "z": "3"}).(*Object),
+		norm(map[string]any{"k": "4"}).(*Object),
+		norm(map[string]any{"a": "5", "b": "6", "c": "7", "d": "8", "e": "9", "f": "10", "g": "11", "h": "12", "i": "13", "k": "14"}).(*Object),
+		norm(map[string]any{"a": "15"}).(*Object),
+		norm(map[string]any{"a": "16", "kk": "17", "z": "18"}).(*Object),
+		emptyObject,
+		nil,
+	}
+	var hint int32
+	for round := range 3 {
+		for i, o := range objs {
+			want, wantOK := o.Get("k")
+			got, ok := o.getHinted("k", &hint)
+			if got != want || ok != wantOK {
+				t.Fatalf("round %d, object %d: getHinted = %v %v, Get = %v %v", round, i, got, ok, want, wantOK)
+			}
+		}
+	}
+}

@@ -38,6 +38,7 @@ const (
 type pathSeg struct {
 	op        segOp
 	recursive bool
+	hint      int32 // where name was found last (Object.getHinted)
 	name      string
 	names     []string
 	index     int
@@ -382,7 +383,7 @@ func step1(v any, sg *pathSeg) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		return m.Get(sg.name)
+		return m.getHinted(sg.name, &sg.hint)
 	case segIndex:
 		a, ok := v.([]any)
 		if !ok {
