@@ -122,8 +122,8 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 		for p.pos < len(p.s) {
 			c := p.s[p.pos]
 			if quote != 0 {
-				if c == '\\' {
-					p.pos++
+				if c == '\\' && p.pos+1 < len(p.s) {
+					p.pos++ // the escaped character (a backslash last is itself)
 				} else if c == quote {
 					quote = 0
 				}

@@ -92,6 +92,9 @@ func FuzzIntrinsic(f *testing.F) {
 		"States.Format('Hello {}', $.name)", "States.Array(1, 'a', true, null, States.Array())",
 		"States.MathRandom(1, 10, 3)", "States.Format('\\{\\}{}', $.a[0])", "States.StringSplit('a,b', ',')",
 		"States.Hash($.name, 'SHA-512')", "States.ArrayRange(1, 100, 7)",
+		// A path argument ending in a backslash inside a quote once read
+		// past the end of the text (a panic).
+		"States.Format($\"\\", "States.Format($['a\\",
 	} {
 		f.Add(s)
 	}
