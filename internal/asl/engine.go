@@ -319,18 +319,6 @@ func NewEngine(opts EngineOptions) *Engine {
 // Now is the engine's current time.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
 
-// nowNano is e.Now().UnixNano(), without the interface call and time.Time
-// copy when the clock is a VirtualClock standing still (a flowing one is
-// read in full).
-func (e *Engine) nowNano() int64 {
-	if c := e.vclock; c != nil {
-		if s := c.state.Load(); s.speed == 0 {
-			return s.ns
-		}
-	}
-	return e.readNano()
-}
-
 // readNano reads the clock through its interface.
 func (e *Engine) readNano() int64 { return e.clock.Now().UnixNano() }
 
