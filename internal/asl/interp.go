@@ -231,7 +231,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			r.attempts = nil
 			r.retryCount = 0
 			r.ctx = nil
-			e.record(r.exec, event{eventKind: r.plan.kind(kEntered, r.name), val: r.input})
+			e.record(r.exec, event{eventKind: r.plan.kind(kEntered), val: r.input})
 		}
 		r.outBound = 0
 		out, next, wait, err := e.exec(ctx, r)
@@ -253,7 +253,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 				return
 			}
 		}
-		if r.st.Type == "Fail" {
+		if r.plan.typ == stFail {
 			return
 		}
 		ob := r.inBound
@@ -264,7 +264,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 				return
 			}
 		}
-		e.record(r.exec, event{eventKind: r.plan.kind(kExited, r.name), val: out})
+		e.record(r.exec, event{eventKind: r.plan.kind(kExited), val: out})
 		if next == "" {
 			e.succeedRun(r, out)
 			return
@@ -281,10 +281,11 @@ var errParked = errors.New("parked")
 // when a catcher matched, errParked when a retry was scheduled, or the error.
 func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 	st := r.st
-	if st.Type != "Task" && st.Type != "Parallel" && st.Type != "Map" {
+	typ := r.plan.typ
+	if typ != stTask && typ != stParallel && typ != stMap {
 		return nil, "", ae
 	}
-	isTask := st.Type == "Task"
+	isTask := typ == stTask
 	for i, rt := range st.Retry {
 		if !matches(rt.ErrorEquals, ae, isTask) {
 			continue
@@ -341,8 +342,8 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait bool, err error) {
 	st := r.st
 	next = st.Next
-	switch st.Type {
-	case "Pass":
+	switch r.plan.typ {
+	case stPass:
 		eff, err := e.inputs(r, st)
 		if err != nil {
 			return nil, "", false, err
@@ -353,7 +354,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		}
 		out, err = e.outputs(r, st, result, rb, false)
 		return out, next, false, err
-	case "Task":
+	case stTask:
 		eff, err := e.inputs(r, st)
 		if err != nil {
 			return nil, "", false, err
@@ -364,7 +365,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		}
 		out, err = e.outputs(r, st, result, rb, true)
 		return out, next, false, err
-	case "Choice":
+	case stChoice:
 		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
 		if err != nil {
 			return nil, "", false, err
@@ -376,7 +377,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
 		r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 		return out, next, false, err
-	case "Wait":
+	case stWait:
 		if r.phase == phWaitDone {
 			out, err = e.applyPath(r, "OutputPath", st.OutputPath, r.eff)
 			r.eff = nil
@@ -395,7 +396,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		r.phase = phWaitDone
 		e.schedule(until, r)
 		return nil, "", true, nil
-	case "Succeed":
+	case stSucceed:
 		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
 		if err != nil {
 			return nil, "", false, err
@@ -403,7 +404,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
 		r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 		return out, "", false, err
-	case "Fail":
+	case stFail:
 		fe := &Error{Name: st.Error, Cause: st.Cause}
 		if st.ErrorPath != "" {
 			s, err := e.failField(r, "ErrorPath", st.ErrorPath)
@@ -421,12 +422,12 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		}
 		e.failRun(r, fe)
 		return nil, "", false, nil
-	case "Parallel", "Map":
+	case stParallel, stMap:
 		if r.phase == phJoined {
 			j := r.child
 			r.child = nil
 			r.phase = phEnter
-			e.record(r.exec, event{eventKind: r.plan.kind(kSucceeded, r.name)})
+			e.record(r.exec, event{eventKind: r.plan.kind(kSucceeded)})
 			out, err = e.outputs(r, st, j.results, 0, true)
 			return out, next, false, err
 		}
@@ -434,7 +435,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		if err != nil {
 			return nil, "", false, err
 		}
-		if st.Type == "Parallel" {
+		if r.plan.typ == stParallel {
 			return nil, "", e.startParallel(r, st, eff), nil
 		}
 		parked, err := e.startMap(r, st, eff)
@@ -512,11 +513,11 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, int
 		EnteredTime:   r.entered,
 		exec:          r.exec,
 	}
-	e.record(r.exec, event{eventKind: r.plan.kind(kTaskScheduled, r.name), val: eff})
-	e.record(r.exec, event{eventKind: r.plan.kind(kTaskStarted, r.name)})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskScheduled), val: eff})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskStarted)})
 	if e.opts.Resolver == nil {
 		err := newError(ErrTaskFailed, "no resolver for resource %s", st.Resource)
-		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: err.Name, cause: err.Cause}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed), val: &eventExtra{errName: err.Name, cause: err.Cause}})
 		return nil, 0, err
 	}
 	cctx := ctx
@@ -539,25 +540,25 @@ func (e *Engine) task(ctx context.Context, r *run, st *State, eff any) (any, int
 			ae = &Error{Name: ErrTaskFailed, Cause: err.Error()}
 		}
 		if ae.Name == ErrTimeout {
-			e.record(r.exec, event{eventKind: r.plan.kind(kTaskTimedOut, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+			e.record(r.exec, event{eventKind: r.plan.kind(kTaskTimedOut), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		} else {
-			e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+			e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		}
 		return nil, 0, ae
 	}
 	out, err = Normalize(out)
 	if err != nil {
 		ae := newError(ErrTaskFailed, "the task result is not JSON: %v", err)
-		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		return nil, 0, ae
 	}
 	rb, ok := fits(out, 0)
 	if !ok {
 		ae := resultTooLarge(st.Resource)
-		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed, r.name), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
+		e.record(r.exec, event{eventKind: r.plan.kind(kTaskFailed), val: &eventExtra{errName: ae.Name, cause: ae.Cause}})
 		return nil, 0, ae
 	}
-	e.record(r.exec, event{eventKind: r.plan.kind(kTaskSucceeded, r.name), val: out})
+	e.record(r.exec, event{eventKind: r.plan.kind(kTaskSucceeded), val: out})
 	return out, rb, nil
 }
 
@@ -638,7 +639,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 func (e *Engine) startParallel(r *run, st *State, eff any) bool {
 	j := &join{owner: r, results: make([]any, len(st.Branches)), pending: len(st.Branches), eff: eff}
 	r.child = j
-	e.record(r.exec, event{eventKind: r.plan.kind(kParallelStarted, r.name)})
+	e.record(r.exec, event{eventKind: r.plan.kind(kParallelStarted)})
 	if len(st.Branches) == 0 {
 		r.phase = phJoined
 		e.ready = append(e.ready, r)
@@ -698,7 +699,7 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 		j.limit = *st.MaxConcurrency
 	}
 	r.child = j
-	e.record(r.exec, event{eventKind: r.plan.kind(kMapStarted, r.name), val: &eventExtra{length: len(arr)}})
+	e.record(r.exec, event{eventKind: r.plan.kind(kMapStarted), val: &eventExtra{length: len(arr)}})
 	if len(arr) == 0 {
 		r.phase = phJoined
 		e.ready = append(e.ready, r)
@@ -718,7 +719,7 @@ func (e *Engine) startIterations(j *join) {
 		i := j.next
 		j.next++
 		j.running++
-		e.record(j.owner.exec, event{eventKind: j.owner.plan.kind(kMapIterationStarted, j.owner.name), val: &eventExtra{index: i}})
+		e.record(j.owner.exec, event{eventKind: j.owner.plan.kind(kMapIterationStarted), val: &eventExtra{index: i}})
 		e.ready = append(e.ready, &run{exec: j.owner.exec, sm: proc, name: proc.StartAt, input: j.items[i], phase: phEnter, parent: j, index: i})
 		j.items[i] = nil
 	}
@@ -734,7 +735,7 @@ func (e *Engine) succeedRun(r *run, out any) {
 	j.results[r.index] = out
 	j.pending--
 	if j.isMap {
-		e.record(r.exec, event{eventKind: j.owner.plan.kind(kMapIterationSucceeded, j.owner.name), val: &eventExtra{index: r.index}})
+		e.record(r.exec, event{eventKind: j.owner.plan.kind(kMapIterationSucceeded), val: &eventExtra{index: r.index}})
 		j.running--
 		e.startIterations(j)
 	}
@@ -759,10 +760,10 @@ func (e *Engine) failRun(r *run, ae *Error) {
 	owner := j.owner
 	owner.child = nil
 	if j.isMap {
-		e.record(r.exec, event{eventKind: owner.plan.kind(kMapIterationFailed, owner.name), val: &eventExtra{index: r.index}})
-		e.record(r.exec, event{eventKind: owner.plan.kind(kMapFailed, owner.name)})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kMapIterationFailed), val: &eventExtra{index: r.index}})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kMapFailed)})
 	} else {
-		e.record(r.exec, event{eventKind: owner.plan.kind(kParallelFailed, owner.name)})
+		e.record(r.exec, event{eventKind: owner.plan.kind(kParallelFailed)})
 	}
 	out, next, err := e.handleError(owner, ae)
 	if err == errParked {
@@ -777,7 +778,7 @@ func (e *Engine) failRun(r *run, ae *Error) {
 		e.failRun(owner, outputTooLarge(owner.name))
 		return
 	}
-	e.record(owner.exec, event{eventKind: owner.plan.kind(kExited, owner.name), val: out})
+	e.record(owner.exec, event{eventKind: owner.plan.kind(kExited), val: out})
 	owner.name, owner.input, owner.phase, owner.inBound = next, out, phEnter, ob
 	e.ready = append(e.ready, owner)
 }

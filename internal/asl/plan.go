@@ -14,6 +14,7 @@ import (
 // immutable; a State must not be changed once an engine has run it (the
 // compiler builds a new definition instead).
 type statePlan struct {
+	typ            stateType
 	parameters     *tmpl // Parameters (not for Map states)
 	resultSelector *tmpl
 	itemSelector   *tmpl // a Map state's ItemSelector, or its Parameters
@@ -92,15 +93,46 @@ var (
 	kindExecutionAborted   = &eventKind{typ: "ExecutionAborted"}
 )
 
-// kind returns the state's event kind k for the state named name (the
-// plan's own name but for a State reused under another name).
-func (p *statePlan) kind(k kindIndex, name string) *eventKind {
-	if name == p.name {
-		return p.kinds[k]
+// kind returns the state's event kind k. A run's plan is always
+// planOf(r.st, r.name), whose name is r.name (planOf never returns the plan
+// of a State reused under another name), so the kind names the run's state.
+func (p *statePlan) kind(k kindIndex) *eventKind { return p.kinds[k] }
+
+// stateType is a State's Type, resolved once in its plan.
+type stateType uint8
+
+const (
+	stUnknown stateType = iota
+	stPass
+	stTask
+	stChoice
+	stWait
+	stSucceed
+	stFail
+	stParallel
+	stMap
+)
+
+func stateTypeOf(t string) stateType {
+	switch t {
+	case "Pass":
+		return stPass
+	case "Task":
+		return stTask
+	case "Choice":
+		return stChoice
+	case "Wait":
+		return stWait
+	case "Succeed":
+		return stSucceed
+	case "Fail":
+		return stFail
+	case "Parallel":
+		return stParallel
+	case "Map":
+		return stMap
 	}
-	kind := *p.kinds[k]
-	kind.name = name
-	return &kind
+	return stUnknown
 }
 
 // planOf returns the plan of st, the state named name, built on first use
@@ -116,7 +148,7 @@ func planOf(st *State, name string) *statePlan {
 }
 
 func compilePlan(st *State, name string) *statePlan {
-	p := &statePlan{name: name}
+	p := &statePlan{name: name, typ: stateTypeOf(st.Type)}
 	types := kindTypes
 	types[kEntered] = st.Type + "StateEntered"
 	types[kExited] = st.Type + "StateExited"
