@@ -2,6 +2,7 @@ package asl
 
 import (
 	"strings"
+	"time"
 )
 
 // choose evaluates a Choice state's rules in order and returns the Next of
@@ -107,19 +108,107 @@ func comparator(c *ChoiceRule) (string, any, bool) {
 	return "", nil, false
 }
 
-// comparandType reports whether w is a valid comparand of op (a comparator
-// name without its Path suffix).
-func comparandType(op string, w any) bool {
+// cmpOp is a Choice rule's comparison operator without its Path suffix,
+// resolved from its name when the rule is compiled. The String, Numeric and
+// Timestamp operators each come in the order of cmpRel.
+type cmpOp uint8
+
+const (
+	opNone cmpOp = iota
+	opIsNull
+	opIsNumeric
+	opIsString
+	opIsBoolean
+	opIsTimestamp
+	opBooleanEquals
+	opStringMatches
+	opStringEquals
+	opStringLessThan
+	opStringGreaterThan
+	opStringLessThanEquals
+	opStringGreaterThanEquals
+	opNumericEquals
+	opNumericLessThan
+	opNumericGreaterThan
+	opNumericLessThanEquals
+	opNumericGreaterThanEquals
+	opTimestampEquals
+	opTimestampLessThan
+	opTimestampGreaterThan
+	opTimestampLessThanEquals
+	opTimestampGreaterThanEquals
+	numCmpOps
+)
+
+var cmpOpNames = [numCmpOps]string{
+	opIsNull: "IsNull", opIsNumeric: "IsNumeric", opIsString: "IsString",
+	opIsBoolean: "IsBoolean", opIsTimestamp: "IsTimestamp",
+	opBooleanEquals: "BooleanEquals", opStringMatches: "StringMatches",
+	opStringEquals: "StringEquals", opStringLessThan: "StringLessThan",
+	opStringGreaterThan: "StringGreaterThan", opStringLessThanEquals: "StringLessThanEquals",
+	opStringGreaterThanEquals: "StringGreaterThanEquals",
+	opNumericEquals:           "NumericEquals", opNumericLessThan: "NumericLessThan",
+	opNumericGreaterThan: "NumericGreaterThan", opNumericLessThanEquals: "NumericLessThanEquals",
+	opNumericGreaterThanEquals: "NumericGreaterThanEquals",
+	opTimestampEquals:          "TimestampEquals", opTimestampLessThan: "TimestampLessThan",
+	opTimestampGreaterThan: "TimestampGreaterThan", opTimestampLessThanEquals: "TimestampLessThanEquals",
+	opTimestampGreaterThanEquals: "TimestampGreaterThanEquals",
+}
+
+// cmpOpOf returns the operator named op (as comparator returns it), or
+// opNone.
+func cmpOpOf(op string) cmpOp {
+	for i, n := range cmpOpNames {
+		if n != "" && n == op {
+			return cmpOp(i)
+		}
+	}
+	return opNone
+}
+
+func (op cmpOp) isString() bool  { return op >= opStringEquals && op <= opStringGreaterThanEquals }
+func (op cmpOp) isNumeric() bool { return op >= opNumericEquals && op <= opNumericGreaterThanEquals }
+func (op cmpOp) isTimestamp() bool {
+	return op >= opTimestampEquals && op <= opTimestampGreaterThanEquals
+}
+
+// holds reports whether a String, Numeric or Timestamp operator holds for
+// c, the comparison of the value with the operand (-1, 0 or 1).
+func (op cmpOp) holds(c int) bool {
+	var rel cmpOp
 	switch {
-	case strings.HasPrefix(op, "String"):
+	case op.isString():
+		rel = op - opStringEquals
+	case op.isNumeric():
+		rel = op - opNumericEquals
+	default:
+		rel = op - opTimestampEquals
+	}
+	switch rel {
+	case 0: // Equals
+		return c == 0
+	case 1: // LessThan
+		return c < 0
+	case 2: // GreaterThan
+		return c > 0
+	case 3: // LessThanEquals
+		return c <= 0
+	}
+	return c >= 0 // GreaterThanEquals
+}
+
+// comparandType reports whether w is a valid comparand of op.
+func comparandType(op cmpOp, w any) bool {
+	switch {
+	case op.isString() || op == opStringMatches:
 		_, ok := w.(string)
 		return ok
-	case strings.HasPrefix(op, "Numeric"):
+	case op.isNumeric():
 		return isNumber(w)
-	case strings.HasPrefix(op, "Boolean"):
+	case op == opBooleanEquals:
 		_, ok := w.(bool)
 		return ok
-	case strings.HasPrefix(op, "Timestamp"):
+	case op.isTimestamp():
 		s, ok := w.(string)
 		if ok {
 			_, ok = parseTimestamp(s)
@@ -129,95 +218,83 @@ func comparandType(op string, w any) bool {
 	return true
 }
 
-func comparandKind(op string) string {
+func comparandKind(op cmpOp) string {
 	switch {
-	case strings.HasPrefix(op, "String"):
+	case op.isString() || op == opStringMatches:
 		return "a string"
-	case strings.HasPrefix(op, "Numeric"):
+	case op.isNumeric():
 		return "a number"
-	case strings.HasPrefix(op, "Boolean"):
+	case op == opBooleanEquals:
 		return "a boolean"
 	}
 	return "an RFC 3339 timestamp"
 }
 
-// compare applies an operator. Operands of the wrong type make it false.
-func compare(op string, v, want any) bool {
+// compare applies the operator named op (tests use it).
+func compare(op string, v, want any) bool { return compareOp(cmpOpOf(op), v, want) }
+
+// compareOp applies an operator. Operands of the wrong type make it false.
+func compareOp(op cmpOp, v, want any) bool {
 	switch op {
-	case "IsNull":
+	case opIsNull:
 		return (v == nil) == want.(bool)
-	case "IsNumeric":
+	case opIsNumeric:
 		return isNumber(v) == want.(bool)
-	case "IsString":
+	case opIsString:
 		_, ok := v.(string)
 		return ok == want.(bool)
-	case "IsBoolean":
+	case opIsBoolean:
 		_, ok := v.(bool)
 		return ok == want.(bool)
-	case "IsTimestamp":
+	case opIsTimestamp:
 		s, ok := v.(string)
 		if ok {
 			_, ok = parseTimestamp(s)
 		}
 		return ok == want.(bool)
-	case "BooleanEquals":
+	case opBooleanEquals:
 		a, ok1 := v.(bool)
 		b, ok2 := want.(bool)
 		return ok1 && ok2 && a == b
-	case "StringMatches":
+	case opStringMatches:
 		a, ok1 := v.(string)
 		p, ok2 := want.(string)
 		return ok1 && ok2 && wildcardMatch(p, a)
-	}
-	var c int
-	switch {
-	case strings.HasPrefix(op, "String"):
+	case opStringEquals:
 		a, ok1 := v.(string)
 		b, ok2 := want.(string)
-		if !ok1 || !ok2 {
-			return false
-		}
-		c = strings.Compare(a, b)
-		op = strings.TrimPrefix(op, "String")
-	case strings.HasPrefix(op, "Numeric"):
+		return ok1 && ok2 && a == b
+	}
+	switch {
+	case op.isString():
+		a, ok1 := v.(string)
+		b, ok2 := want.(string)
+		return ok1 && ok2 && op.holds(strings.Compare(a, b))
+	case op.isNumeric():
 		if !isNumber(v) || !isNumber(want) {
 			return false
 		}
-		var ok bool
-		c, ok = compareNumbers(v, want)
+		c, ok := compareNumbers(v, want)
+		return ok && op.holds(c)
+	case op.isTimestamp():
+		b, ok := want.(string)
 		if !ok {
 			return false
 		}
-		op = strings.TrimPrefix(op, "Numeric")
-	case strings.HasPrefix(op, "Timestamp"):
-		a, ok1 := v.(string)
-		b, ok2 := want.(string)
-		if !ok1 || !ok2 {
-			return false
-		}
-		ta, ok1 := parseTimestamp(a)
-		tb, ok2 := parseTimestamp(b)
-		if !ok1 || !ok2 {
-			return false
-		}
-		c = ta.Compare(tb)
-		op = strings.TrimPrefix(op, "Timestamp")
-	default:
-		return false
-	}
-	switch op {
-	case "Equals":
-		return c == 0
-	case "LessThan":
-		return c < 0
-	case "GreaterThan":
-		return c > 0
-	case "LessThanEquals":
-		return c <= 0
-	case "GreaterThanEquals":
-		return c >= 0
+		tb, ok := parseTimestamp(b)
+		return ok && compareTime(op, v, tb)
 	}
 	return false
+}
+
+// compareTime applies a Timestamp operator to v and a parsed operand.
+func compareTime(op cmpOp, v any, tb time.Time) bool {
+	a, ok := v.(string)
+	if !ok {
+		return false
+	}
+	ta, ok := parseTimestamp(a)
+	return ok && op.holds(ta.Compare(tb))
 }
 
 // wildcardMatch matches s against a StringMatches pattern: "*" matches any

@@ -3,6 +3,7 @@ package asl
 import (
 	"strings"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -579,11 +580,16 @@ type cRule struct {
 	verr      *Error // Variable does not parse
 	isPresent int8   // 0: no IsPresent; 1: IsPresent false; 2: true
 	op        string // comparator without its Path suffix; "" when none
+	cop       cmpOp  // op
 	operand   any
-	isPath    bool
-	opath     string
-	oPath     *Path
-	oerr      *Error
+	// wantTime is a Timestamp operator's literal operand, parsed (when
+	// hasTime).
+	wantTime time.Time
+	hasTime  bool
+	isPath   bool
+	opath    string
+	oPath    *Path
+	oerr     *Error
 }
 
 func compileRule(c *cRule, src *ChoiceRule) {
@@ -621,6 +627,10 @@ func compileRule(c *cRule, src *ChoiceRule) {
 		}
 	}
 	c.op, c.operand, c.isPath = comparator(src)
+	c.cop = cmpOpOf(c.op)
+	if s, ok := c.operand.(string); ok && !c.isPath && c.cop.isTimestamp() {
+		c.wantTime, c.hasTime = parseTimestamp(s)
+	}
 	if c.isPath {
 		c.opath = c.operand.(string)
 		if p, err := parsePathCached(c.opath); err != nil {
@@ -666,8 +676,11 @@ func (e *Engine) evalRule(r *run, c *cRule, input any) (bool, error) {
 	if !present {
 		return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", c.variable, r.name)
 	}
-	if c.op == "" {
+	if c.cop == opNone {
 		return false, newError(ErrRuntime, "a Choice rule of state '%s' has no comparison operator", r.name)
+	}
+	if c.hasTime {
+		return compareTime(c.cop, v, c.wantTime), nil
 	}
 	want := c.operand
 	if c.isPath {
@@ -678,15 +691,26 @@ func (e *Engine) evalRule(r *run, c *cRule, input any) (bool, error) {
 		if !ok {
 			return false, newError(ErrRuntime, "Invalid path '%s' in a Choice rule of state '%s': the choice state's condition path references an invalid value", c.opath, r.name)
 		}
-		if !comparandType(c.op, w) {
+		if c.cop.isTimestamp() {
+			// Parsed once, for the type check and the comparison.
+			s, ok := w.(string)
+			var tb time.Time
+			if ok {
+				tb, ok = parseTimestamp(s)
+			}
+			if ok {
+				return compareTime(c.cop, v, tb), nil
+			}
+		}
+		if !comparandType(c.cop, w) {
 			// The AWS documentation does not say what a *Path comparand of
 			// the wrong type does; aws-local-stepfunctions raises
 			// States.Runtime and so do we (difftest cases
 			// choice_*_path, choice_boolean). A Variable of the wrong type
 			// only fails to match.
-			return false, newError(ErrRuntime, "Path '%s' in a Choice rule of state '%s' evaluated to %s, but %s needs %s", c.opath, r.name, describe(w), c.op+"Path", comparandKind(c.op))
+			return false, newError(ErrRuntime, "Path '%s' in a Choice rule of state '%s' evaluated to %s, but %s needs %s", c.opath, r.name, describe(w), c.op+"Path", comparandKind(c.cop))
 		}
 		want = w
 	}
-	return compare(c.op, v, want), nil
+	return compareOp(c.cop, v, want), nil
 }
