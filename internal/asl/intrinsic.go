@@ -22,6 +22,10 @@ type Intrinsic struct {
 	Name string
 	args []intrinsicArg
 	def  *intrinsicFunc // intrinsics[Name], looked up once
+	// format is, for States.Format with a string literal template, the
+	// template's text split at its {} placeholders, escapes resolved
+	// (len(format) = placeholders+1); nil otherwise.
+	format []string
 }
 
 type intrinsicArg struct {
@@ -99,6 +103,11 @@ func (p *intrinsicParser) call() (*Intrinsic, error) {
 			continue
 		case ')':
 			p.pos++
+			if name == "States.Format" && f.args[0].kind == 'l' {
+				if _, ok := f.args[0].lit.(string); ok {
+					f.format = splitFormat(f.args[0].raw)
+				}
+			}
 			return f, nil
 		}
 		return nil, fmt.Errorf("unexpected %q at offset %d", p.s[p.pos], p.pos)
@@ -261,10 +270,17 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 		return nil, intrinsicErr(f, "expects %d to %d arguments, got %d", def.min, def.max, len(f.args))
 	}
 	mark := len(env.args)
-	defer func() {
-		clear(env.args[mark:])
-		env.args = env.args[:mark]
-	}()
+	v, err := f.evalArgs(env)
+	if err == nil {
+		v, err = def.fn(env, env.args[mark:], f)
+	}
+	clear(env.args[mark:])
+	env.args = env.args[:mark]
+	return v, err
+}
+
+// evalArgs pushes the evaluated arguments on env.args.
+func (f *Intrinsic) evalArgs(env *intrinsicEnv) (any, error) {
 	for i, a := range f.args {
 		switch a.kind {
 		case 'l':
@@ -289,7 +305,7 @@ func (f *Intrinsic) eval(env *intrinsicEnv) (any, error) {
 			env.args = append(env.args, v)
 		}
 	}
-	return def.fn(env, env.args[mark:], f)
+	return nil, nil
 }
 
 // EvalIntrinsic evaluates an intrinsic function call against an input and a
@@ -337,7 +353,73 @@ func describe(v any) string {
 	return typeName(v)
 }
 
+// splitFormat splits a States.Format template written as a string literal
+// (raw: its escapes kept) at its {} placeholders, resolving the escapes: a
+// backslash takes the next character as it is, so "\\{}" is a literal "{}".
+func splitFormat(raw string) []string {
+	var pieces []string
+	b := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '\\' && i+1 < len(raw) {
+			b = append(b, raw[i+1])
+			i++
+			continue
+		}
+		if c == '{' && i+1 < len(raw) && raw[i+1] == '}' {
+			pieces = append(pieces, string(b))
+			b = b[:0]
+			i++
+			continue
+		}
+		b = append(b, c)
+	}
+	return append(pieces, string(b))
+}
+
+// appendFormatArg writes a States.Format argument (the placeholder's n-th,
+// from 1) after b.
+func appendFormatArg(b []byte, a any, n int, f *Intrinsic) ([]byte, error) {
+	switch x := a.(type) {
+	case string:
+		return append(b, x...), nil
+	default:
+		if x != nil && !isNumber(x) {
+			if _, ok := x.(bool); !ok {
+				return nil, intrinsicErr(f, "argument %d must be a string, number, boolean or null, got %s", n+1, typeName(x))
+			}
+		}
+		// A value JSON cannot write (a NaN) adds nothing.
+		if nb, err := appendJSON(b, x); err == nil {
+			b = nb
+		}
+	}
+	return b, nil
+}
+
 func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
+	// The text is built on the stack (up to 256 bytes), then copied into
+	// the result's one allocation (boxedString).
+	var scratch [256]byte
+	b := scratch[:0]
+	if pieces := f.format; pieces != nil {
+		// The template was split when parsed.
+		b = append(b, pieces[0]...)
+		for n := 1; n < len(pieces); n++ {
+			if n >= len(args) {
+				return nil, intrinsicErr(f, "the template has more {} placeholders than arguments (%d)", len(args)-1)
+			}
+			var err error
+			if b, err = appendFormatArg(b, args[n], n, f); err != nil {
+				return nil, err
+			}
+			b = append(b, pieces[n]...)
+		}
+		if len(pieces) != len(args) {
+			return nil, intrinsicErr(f, "the template has %d {} placeholder(s) but %d argument(s) follow it", len(pieces)-1, len(args)-1)
+		}
+		return boxedString(b), nil
+	}
 	tmpl, err := argString(f, args, 0)
 	if err != nil {
 		return nil, err
@@ -346,10 +428,6 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if escaped {
 		tmpl = f.args[0].raw
 	}
-	// The text is built on the stack (up to 256 bytes), then copied into
-	// the result's one allocation (boxedString).
-	var scratch [256]byte
-	b := scratch[:0]
 	next := 1
 	for i := 0; i < len(tmpl); i++ {
 		c := tmpl[i]
@@ -362,22 +440,10 @@ func fnFormat(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 			if next >= len(args) {
 				return nil, intrinsicErr(f, "the template has more {} placeholders than arguments (%d)", len(args)-1)
 			}
-			a := args[next]
-			next++
-			switch x := a.(type) {
-			case string:
-				b = append(b, x...)
-			default:
-				if x != nil && !isNumber(x) {
-					if _, ok := x.(bool); !ok {
-						return nil, intrinsicErr(f, "argument %d must be a string, number, boolean or null, got %s", next, typeName(x))
-					}
-				}
-				// A value JSON cannot write (a NaN) adds nothing.
-				if nb, err := appendJSON(b, x); err == nil {
-					b = nb
-				}
+			if b, err = appendFormatArg(b, args[next], next, f); err != nil {
+				return nil, err
 			}
+			next++
 			i++
 			continue
 		}
