@@ -395,9 +395,25 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 		b := t.bound
 		for i := range t.fields {
 			f := &t.fields[i]
-			v, vb, err := e.evalTemplate(r, field, f.t, input, in)
-			if err != nil {
-				return nil, 0, err
+			var v any
+			var vb int32
+			if ft := f.t; ft.kind == tPath && !ft.path.context {
+				// A path into the input, the common field, evaluated
+				// here (as the tPath case below does).
+				var ok bool
+				if v, ok = ft.path.Eval(input, nil); !ok {
+					return nil, 0, pathNotFound(r, ft, field)
+				}
+				if ft.path.definite {
+					vb = valueBound(v, in)
+				} else {
+					vb = valueBound(v, 0)
+				}
+			} else {
+				var err error
+				if v, vb, err = e.evalTemplate(r, field, ft, input, in); err != nil {
+					return nil, 0, err
+				}
 			}
 			out.members[f.idx].Value = v
 			b = addBounds(b, vb)
@@ -418,8 +434,7 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 	case tPath:
 		v, ok := e.evalParsed(r, t.path, input)
 		if !ok {
-			// States.Runtime, not States.ParameterPathFailure: see errors.go.
-			return nil, 0, newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", t.expr, t.key, field, r.name)
+			return nil, 0, pathNotFound(r, t, field)
 		}
 		if in > 0 && t.path.definite && !t.path.context {
 			return v, valueBound(v, in), nil
@@ -429,6 +444,12 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 		return e.callIntrinsicBound(r, t.call, input)
 	}
 	return nil, 0, copyErr(t.err)
+}
+
+// pathNotFound is the error of a template's path (t, a tPath) that selects
+// nothing. States.Runtime, not States.ParameterPathFailure: see errors.go.
+func pathNotFound(r *run, t *tmpl, field string) error {
+	return newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input of the %s of state '%s'", t.expr, t.key, field, r.name)
 }
 
 // callIntrinsicBound is callIntrinsic with a bound of the result's payload
