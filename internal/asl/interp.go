@@ -141,10 +141,15 @@ func (e *Engine) evalPath(r *run, s string, input any) (any, bool, error) {
 
 // applyPath is InputPath/OutputPath/ItemsPath: a missing value is
 // States.Runtime.
+// The common case, no path, is inlined at the call.
 func (e *Engine) applyPath(r *run, field string, p *string, input any) (any, error) {
 	if p == nil {
 		return input, nil
 	}
+	return e.applyPathTo(r, p, input)
+}
+
+func (e *Engine) applyPathTo(r *run, p *string, input any) (any, error) {
 	if IsNullPath(p) {
 		return emptyObject, nil
 	}
@@ -155,7 +160,6 @@ func (e *Engine) applyPath(r *run, field string, p *string, input any) (any, err
 	if !ok {
 		return nil, newError(ErrRuntime, "An error occurred while executing the state '%s'. Invalid path '%s' : No results for path: %s", r.name, *p, *p)
 	}
-	_ = field
 	return v, nil
 }
 
@@ -184,6 +188,10 @@ func (e *Engine) resultPath(r *run, p *string, parsed *Path, input, result any) 
 	if p == nil || *p == "$" {
 		return result, nil
 	}
+	return e.resultPathTo(r, p, parsed, input, result)
+}
+
+func (e *Engine) resultPathTo(r *run, p *string, parsed *Path, input, result any) (any, error) {
 	if IsNullPath(p) {
 		return input, nil
 	}
@@ -478,9 +486,11 @@ func (e *Engine) outputs(r *run, st *State, result any, rb int32, selector bool)
 			return nil, err
 		}
 	}
-	out, err := e.resultPath(r, st.ResultPath, r.plan.resultP, r.input, result)
-	if err != nil {
-		return nil, err
+	out := result // no ResultPath, or "$"
+	if r.plan.resultPath != rpReplace {
+		if out, err = e.resultPathTo(r, st.ResultPath, r.plan.resultP, r.input, result); err != nil {
+			return nil, err
+		}
 	}
 	r.outBound = r.plan.outputPathBound(r.plan.resultPathBound(r.inBound, result, rb))
 	return e.applyPath(r, "OutputPath", st.OutputPath, out)
