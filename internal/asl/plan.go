@@ -690,7 +690,13 @@ func (e *Engine) evalRule(r *run, c *cRule, input any) (bool, error) {
 	if c.verr != nil {
 		return false, copyErr(c.verr)
 	}
-	v, present := e.evalParsed(r, c.vpath, input)
+	var v any
+	var present bool
+	if p := c.vpath; p.context {
+		v, present = e.ctxPath(r, p, input)
+	} else {
+		v, present = p.Eval(input, nil)
+	}
 	if c.isPresent != 0 {
 		return present == (c.isPresent == 2), nil
 	}
