@@ -317,7 +317,177 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 	if sh := &d.shape; sh.fast && !sh.busy && sh.pats[0].match(d.b, d.i) {
 		return d.shapedMembers(depth)
 	}
-	return d.members(depth, len(d.kv), nil)
+	return d.smallMembers(depth)
+}
+
+// smallMax is the most members smallMembers holds.
+const smallMax = 4
+
+// smallMembers is members for an object that is likely small (a nested
+// one: a consent, a price): it decodes the members from the first byte of
+// a key (d.i) into an array on the stack and makes the Object from there,
+// without d.kv. At the key of a member past smallMax, the members decoded
+// so far move to d.kv, in document order, and members takes over: the
+// result, and an error's text, are always what members alone makes.
+func (d *jsonDecoder) smallMembers(depth int) (any, error) {
+	var ms [smallMax]Member
+	n := 0
+	b := d.b
+	i := d.i
+	for {
+		if i >= len(b) {
+			return nil, errJSONEnd
+		}
+		if b[i] != '"' {
+			return nil, d.errorf("invalid character %q looking for beginning of object key string", b[i])
+		}
+		if n == len(ms) {
+			mark := len(d.kv)
+			d.kv = append(d.kv, ms[:]...)
+			d.i = i
+			return d.members(depth, mark, nil)
+		}
+		// strEnd, inlined while 8 bytes remain.
+		e, ok := i+1, false
+		for {
+			if len(b)-e < 8 {
+				e, ok = strEnd(b, e)
+				break
+			}
+			x := loadU64(b, e)
+			if t := special8(x); t != 0 {
+				z := bits.TrailingZeros64(t)
+				e, ok = e+z>>3, byte(x>>(z&^7)) == '"'
+				break
+			}
+			e += 8
+		}
+		m := &ms[n]
+		if ok {
+			m.Key, i = b[i+1:e], e+1
+		} else {
+			d.i = e
+			var err error
+			if m.Key, err = d.strSlow(i + 1); err != nil {
+				return nil, err
+			}
+			i = d.i
+		}
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		if i >= len(b) {
+			return nil, errJSONEnd
+		}
+		if b[i] != ':' {
+			return nil, d.errorf("invalid character %q after object key", b[i])
+		}
+		i++
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		if i < len(b) && b[i] == '"' {
+			// strEnd, inlined while 8 bytes remain.
+			e, ok := i+1, false
+			for {
+				if len(b)-e < 8 {
+					e, ok = strEnd(b, e)
+					break
+				}
+				x := loadU64(b, e)
+				if t := special8(x); t != 0 {
+					z := bits.TrailingZeros64(t)
+					e, ok = e+z>>3, byte(x>>(z&^7)) == '"'
+					break
+				}
+				e += 8
+			}
+			if ok {
+				// box, inlined.
+				used := len(d.slab)
+				if used == cap(d.slab) {
+					d.slab, used = d.newSlab(), 0
+				}
+				d.slab = d.slab[:used+1]
+				slot := &d.slab[used]
+				*slot = b[i+1 : e]
+				m.Value, i = boxed(stringTypeWord, slot), e+1
+			} else {
+				d.i = e
+				s, err := d.strSlow(i + 1)
+				if err != nil {
+					return nil, err
+				}
+				m.Value, i = d.box(stringTypeWord, s), d.i
+			}
+		} else {
+			d.i = i
+			var err error
+			if m.Value, err = d.value(depth); err != nil {
+				return nil, err
+			}
+			i = d.i
+		}
+		n++
+		if i < len(b) && b[i] <= ' ' {
+			d.i = i
+			d.spaceSlow()
+			i = d.i
+		}
+		if i >= len(b) {
+			return nil, errJSONEnd
+		}
+		switch b[i] {
+		case ',':
+			i++
+			if i < len(b) && b[i] <= ' ' {
+				d.i = i
+				d.spaceSlow()
+				i = d.i
+			}
+		case '}':
+			d.i = i + 1
+			return smallObject(ms[:n], d.arena), nil
+		default:
+			return nil, d.errorf("invalid character %q after object key:value pair", b[i])
+		}
+	}
+}
+
+// smallObject is membersObjectIn(ms, nil, a) for the 1 to smallMax
+// members of smallMembers.
+func smallObject(ms []Member, a *objectArena) *Object {
+	switch len(ms) {
+	case 1:
+		o := a.object(1)
+		o.members[0] = ms[0]
+		return o
+	case 2:
+		k0, k1 := ms[0].Key, ms[1].Key
+		// Keys mostly differ in their first byte.
+		var less bool
+		if len(k0) > 0 && len(k1) > 0 && k0[0] != k1[0] {
+			less = k0[0] < k1[0]
+		} else if k0 == k1 {
+			o := a.object(1)
+			o.members[0] = ms[1]
+			return o
+		} else {
+			less = k0 < k1
+		}
+		o := a.object(2)
+		if less {
+			o.members[0], o.members[1] = ms[0], ms[1]
+		} else {
+			o.members[0], o.members[1] = ms[1], ms[0]
+		}
+		return o
+	}
+	return membersObjectIn(ms, nil, a)
 }
 
 // members decodes an object's members from the first byte of a key on
@@ -494,7 +664,22 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 		}
 		var v any
 		if i < len(b) && b[i] == '"' {
-			if e, ok := strEnd(b, i+1); ok {
+			// strEnd, inlined while 8 bytes remain.
+			e, ok := i+1, false
+			for {
+				if len(b)-e < 8 {
+					e, ok = strEnd(b, e)
+					break
+				}
+				x := loadU64(b, e)
+				if t := special8(x); t != 0 {
+					z := bits.TrailingZeros64(t)
+					e, ok = e+z>>3, byte(x>>(z&^7)) == '"'
+					break
+				}
+				e += 8
+			}
+			if ok {
 				// box, inlined.
 				used := len(d.slab)
 				if used == cap(d.slab) {
