@@ -364,7 +364,8 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 		}
 		m := &ms[n]
 		if ok {
-			m.Key, i = b[i+1:e], e+1
+			// b[i+1:e] (i < e < len(b)).
+			m.Key, i = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1)), e-(i+1)), e+1
 		} else {
 			d.i = e
 			var err error
@@ -373,7 +374,7 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 			}
 			i = d.i
 		}
-		if i < len(b) && b[i] <= ' ' {
+		if uint(i) < uint(len(b)) && b[i] <= ' ' {
 			d.i = i
 			d.spaceSlow()
 			i = d.i
@@ -385,12 +386,12 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 			return nil, d.errorf("invalid character %q after object key", b[i])
 		}
 		i++
-		if i < len(b) && b[i] <= ' ' {
+		if uint(i) < uint(len(b)) && b[i] <= ' ' {
 			d.i = i
 			d.spaceSlow()
 			i = d.i
 		}
-		if i < len(b) && b[i] == '"' {
+		if uint(i) < uint(len(b)) && b[i] == '"' {
 			// strEnd, inlined while 8 bytes remain.
 			e, ok := i+1, false
 			for {
@@ -414,7 +415,7 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 				}
 				d.slab = d.slab[:used+1]
 				slot := &d.slab[used]
-				*slot = b[i+1 : e]
+				*slot = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1)), e-(i+1))
 				m.Value, i = boxed(stringTypeWord, slot), e+1
 			} else {
 				d.i = e
@@ -433,7 +434,7 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 			i = d.i
 		}
 		n++
-		if i < len(b) && b[i] <= ' ' {
+		if uint(i) < uint(len(b)) && b[i] <= ' ' {
 			d.i = i
 			d.spaceSlow()
 			i = d.i
@@ -444,13 +445,18 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 		switch b[i] {
 		case ',':
 			i++
-			if i < len(b) && b[i] <= ' ' {
+			if uint(i) < uint(len(b)) && b[i] <= ' ' {
 				d.i = i
 				d.spaceSlow()
 				i = d.i
 			}
 		case '}':
 			d.i = i + 1
+			if n == 1 {
+				o := d.arena.object(1)
+				o.members[0] = ms[0]
+				return o, nil
+			}
 			return smallObject(ms[:n], d.arena), nil
 		default:
 			return nil, d.errorf("invalid character %q after object key:value pair", b[i])
@@ -641,29 +647,38 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 	sh := &d.shape
 	sh.busy = true
 	o := d.arena.object(sh.n)
-	ms := o.members
+	// Where the members go: every pattern's pos is below sh.n (rebuild).
+	base := unsafe.Pointer(unsafe.SliceData(o.members))
 	// Nothing changes the shape while it is busy.
 	pats := sh.pats
 	b := d.b
 	i := d.i
-	n := len(pats)
 	for k := 0; ; k++ {
 		p := &pats[k]
 		// match, its first test inlined.
 		if !(len(b)-i >= p.need &&
-			((loadU64(b, i)^p.first)|(loadU64(b, i+p.lastAt)^p.last))&p.mask == 0 &&
-			(len(p.pat) <= 16 || p.matchMiddle(b, i))) && !p.match(b, i) {
+			((loadU64(b, i)^p.first)|(loadU64(b, i+p.midAt)^p.mid)|(loadU64(b, i+p.lastAt)^p.last))&p.mask == 0 &&
+			(!p.long || p.matchMiddle(b, i))) && !p.match(b, i) {
 			d.i = i
 			return d.shapeMiss(depth, o, k, true)
 		}
 		i += len(p.pat)
-		if i < len(b) && b[i] <= ' ' {
+		// c is the byte at i, 0 past the end (a 0 in the document takes
+		// the same paths: value and shapeMiss tell it).
+		var c byte
+		if uint(i) < uint(len(b)) {
+			c = b[i]
+		}
+		if c <= ' ' {
 			d.i = i
 			d.spaceSlow()
 			i = d.i
+			if c = 0; uint(i) < uint(len(b)) {
+				c = b[i]
+			}
 		}
 		var v any
-		if i < len(b) && b[i] == '"' {
+		if c == '"' {
 			// strEnd, inlined while 8 bytes remain.
 			e, ok := i+1, false
 			for {
@@ -680,14 +695,14 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 				e += 8
 			}
 			if ok {
-				// box, inlined.
+				// box, inlined; the string is b[i+1:e] (i < e < len(b)).
 				used := len(d.slab)
 				if used == cap(d.slab) {
 					d.slab, used = d.newSlab(), 0
 				}
 				d.slab = d.slab[:used+1]
 				slot := &d.slab[used]
-				*slot = b[i+1 : e]
+				*slot = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1)), e-(i+1))
 				v, i = boxed(stringTypeWord, slot), e+1
 			} else {
 				d.i = e
@@ -697,11 +712,18 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 				}
 				v, i = d.box(stringTypeWord, s), d.i
 			}
-		} else if i < len(b) && b[i] == '{' && depth < maxJSONDepth {
-			// value's case of an object, without value.
-			d.i = i
+		} else if c == '{' && depth < maxJSONDepth {
+			// value's case of an object, without value; and object's
+			// case of a key right after the brace (the shape is busy).
 			var err error
-			if v, err = d.object(depth + 1); err != nil {
+			if j := i + 1; uint(j) < uint(len(b)) && b[j] > ' ' && b[j] != '}' {
+				d.i = j
+				v, err = d.smallMembers(depth + 1)
+			} else {
+				d.i = i
+				v, err = d.object(depth + 1)
+			}
+			if err != nil {
 				return nil, err
 			}
 			i = d.i
@@ -715,32 +737,38 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 		}
 		// The key is the shape's (the document's has the same bytes). A
 		// repeated key's later value overwrites.
-		m := &ms[p.pos]
+		m := (*Member)(unsafe.Add(base, uintptr(p.pos)*unsafe.Sizeof(Member{})))
 		m.Key, m.Value = p.key, v
-		if i < len(b) && b[i] <= ' ' {
+		if c = 0; uint(i) < uint(len(b)) {
+			c = b[i]
+		}
+		if c <= ' ' {
 			d.i = i
 			d.spaceSlow()
 			i = d.i
+			if c = 0; uint(i) < uint(len(b)) {
+				c = b[i]
+			}
 		}
-		if i >= len(b) {
-			return nil, errJSONEnd
-		}
-		switch c := b[i]; {
-		case c == ',' && k+1 < n:
+		if c == ',' && k+1 < len(pats) {
 			i++
-			if i < len(b) && b[i] <= ' ' {
+			if uint(i) < uint(len(b)) && b[i] <= ' ' {
 				d.i = i
 				d.spaceSlow()
 				i = d.i
 			}
-		case c == '}' && k+1 == n:
+			continue
+		}
+		if c == '}' && k+1 == len(pats) {
 			d.i = i + 1
 			sh.busy = false
 			return o, nil
-		default:
-			d.i = i
-			return d.shapeMiss(depth, o, k+1, false)
 		}
+		if i >= len(b) {
+			return nil, errJSONEnd
+		}
+		d.i = i
+		return d.shapeMiss(depth, o, k+1, false)
 	}
 }
 
@@ -884,24 +912,28 @@ type shapeKey struct {
 	pat    string
 	key    string // pat without its quotes and colon
 	need   int    // max(len(pat), 8): the bytes match loads
+	midAt  int    // 8 if pat has more than 16 bytes, else 0
 	lastAt int    // where pat's last 8 bytes start (0 if it is shorter)
 	first  uint64 // pat's first 8 bytes, little-endian, zeros past its end
+	mid    uint64 // pat's 8 bytes from midAt
 	last   uint64 // pat's 8 bytes from lastAt (first if it is shorter)
 	mask   uint64 // the bits of first that are pat's (all, unless it is shorter)
+	long   bool   // pat has more than 24 bytes: matchMiddle checks the rest
 	pos    uint8  // the index of the key's member in the Object
 }
 
-// match reports whether b has k's pattern at i. Up to 16 bytes, the
-// pattern is its first and last 8 (overlapping) or its first only, masked.
+// match reports whether b has k's pattern at i. Up to 24 bytes, the
+// pattern is its first, middle and last 8 (overlapping: up to 16 bytes,
+// the middle word is the first), or its first only, masked.
 func (k *shapeKey) match(b string, i int) bool {
 	if len(b)-i < k.need {
 		return strings.HasPrefix(b[i:], k.pat)
 	}
-	return ((loadU64(b, i)^k.first)|(loadU64(b, i+k.lastAt)^k.last))&k.mask == 0 &&
-		(len(k.pat) <= 16 || k.matchMiddle(b, i))
+	return ((loadU64(b, i)^k.first)|(loadU64(b, i+k.midAt)^k.mid)|(loadU64(b, i+k.lastAt)^k.last))&k.mask == 0 &&
+		(!k.long || k.matchMiddle(b, i))
 }
 
-// matchMiddle is match for the bytes of a pattern of more than 16 bytes
+// matchMiddle is match for the bytes of a pattern of more than 24 bytes
 // between its first and last 8.
 func (k *shapeKey) matchMiddle(b string, i int) bool {
 	for j := 8; j < len(k.pat)-8; j += 8 {
@@ -975,6 +1007,11 @@ func (sh *objectShape) rebuild(ms []Member) {
 		} else {
 			k.lastAt, k.last = len(pat)-8, load64(pat, len(pat)-8)
 		}
+		k.mid = k.first
+		if len(pat) > 16 {
+			k.midAt, k.mid = 8, load64(pat, 8)
+		}
+		k.long = len(pat) > 24
 		sh.pats = append(sh.pats, k)
 	}
 	sh.n = membersOrder(ms, &sh.order)

@@ -165,3 +165,36 @@ func TestSmallObjectsExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthLimit: objects nested maxJSONDepth deep decode and one more
+// level fails, as in encoding/json, whichever path decodes them: members
+// of a shaped object (the shape made by a first decode), small objects,
+// objects of more than smallMax members, arrays.
+func TestDepthLimit(t *testing.T) {
+	nest := func(depth int, open, close string) string {
+		return strings.Repeat(open, depth-1) + "1" + strings.Repeat(close, depth-1)
+	}
+	shaped := func(inner string) string {
+		return `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":` + inner + `}`
+	}
+	for _, depth := range []int{maxJSONDepth - 1, maxJSONDepth, maxJSONDepth + 1} {
+		for _, doc := range []string{
+			nest(depth+1, `{"a":`, `}`),
+			nest(depth+1, `{"a":1,"b":2,"c":3,"d":4,"e":`, `}`),
+			nest(depth+1, `[`, `]`),
+			nest(depth+1, `[{"a":`, `}]`),
+			shaped(nest(depth, `{"a":`, `}`)),
+			shaped(nest(depth, `{ "a":`, `}`)),
+		} {
+			d := new(jsonDecoder)
+			if _, err := d.decode(shaped("0")); err != nil {
+				t.Fatal(err)
+			}
+			_, err := d.decode(doc)
+			_, wantErr := stdDecode([]byte(doc))
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("depth %d, %.40s...: error %v, encoding/json %v", depth, doc, err, wantErr)
+			}
+		}
+	}
+}
