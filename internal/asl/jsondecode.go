@@ -712,6 +712,30 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 				}
 				v, i = d.box(stringTypeWord, s), d.i
 			}
+		} else if c-'1' <= 8 {
+			// value's case of a number, inlined for one of digits only
+			// (number's first two cases); value reads the others.
+			j := i + 1
+			for uint(j) < uint(len(b)) && b[j]-'0' <= 9 {
+				j++
+			}
+			if uint(j) < uint(len(b)) && (b[j] == '.' || b[j]|0x20 == 'e') {
+				d.i = i
+				var err error
+				if v, err = d.value(depth); err != nil {
+					return nil, err
+				}
+				i = d.i
+			} else {
+				used := len(d.slab)
+				if used == cap(d.slab) {
+					d.slab, used = d.newSlab(), 0
+				}
+				d.slab = d.slab[:used+1]
+				slot := &d.slab[used]
+				*slot = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i)), j-i)
+				v, i = boxed(numberTypeWord, slot), j
+			}
 		} else if c == '{' && depth < maxJSONDepth {
 			// value's case of an object, without value; and object's
 			// case of a key right after the brace (the shape is busy).
@@ -1059,9 +1083,33 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 	}
 	mark := len(d.arr)
 	for {
-		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
+		var v any
+		if i, b := d.i, d.b; uint(i) < uint(len(b)) && b[i] == '"' {
+			// value's case of a string, str and box inlined.
+			e, ok := strEnd(b, i+1)
+			d.i = e
+			if ok {
+				used := len(d.slab)
+				if used == cap(d.slab) {
+					d.slab, used = d.newSlab(), 0
+				}
+				d.slab = d.slab[:used+1]
+				slot := &d.slab[used]
+				*slot = b[i+1 : e]
+				v = boxed(stringTypeWord, slot)
+				d.i++
+			} else {
+				s, err := d.strSlow(i + 1)
+				if err != nil {
+					return nil, err
+				}
+				v = d.box(stringTypeWord, s)
+			}
+		} else {
+			var err error
+			if v, err = d.value(depth); err != nil {
+				return nil, err
+			}
 		}
 		d.arr = append(d.arr, v)
 		d.space()

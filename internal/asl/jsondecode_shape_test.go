@@ -31,7 +31,7 @@ var shapeValues = []string{
 	`[1,{"a":[2]}]`, `{"state":"subscribed","updated_at":"2023-06-01T10:00:00Z"}`,
 	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9}`,
 	`{"email":1,"first_name":2,"last_name":3,"timezone":4,"consent":5,"subscribed":6,"tags":7,"tag":8}`,
-	`{ "b" : 1 , "a" : 2 }`, `{"b":{"a":1,"a":[2]},"a":{}}`, `{"id":"co-1","id":"\u0041"}`,
+	`180`, `2.50`, `12e3`, `7E+1`, `90`, `{ "b" : 1 , "a" : 2 }`, `{"b":{"a":1,"a":[2]},"a":{}}`, `{"id":"co-1","id":"\u0041"}`,
 }
 
 // shapeDoc writes an object of keys, value i of it from shapeValues as r

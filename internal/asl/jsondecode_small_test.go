@@ -24,7 +24,7 @@ var smallKeys = []string{
 // 8 bytes or more, and objects small and not.
 var smallValues = []string{
 	`"x"`, `""`, `"2023-06-01T10:00:00Z"`, `"a\"b"`, `"caf\u00e9"`, "\"\xff\"", `0`, `-1.5e+3`,
-	`true`, `false`, `null`, `[]`, `{}`, `["newsletter"]`, `{"EUR":"90.00"}`, `[{"a":1},{"b":2,"a":3}]`,
+	`true`, `false`, `null`, `[]`, `{}`, `["newsletter"]`, `{"EUR":"90.00"}`, `[{"a":1},{"b":2,"a":3}]`, `["a\"b","\u00e9","",1,"2023-06-01T10:00:00Z"]`,
 	`{"a":1,"b":2,"c":3,"d":4,"e":5}`, `{"b":{"a":{"c":1,"c":2}},"a":1}`,
 }
 
