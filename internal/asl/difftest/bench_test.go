@@ -139,6 +139,13 @@ func BenchmarkEngineVsPeer(b *testing.B) {
 		b.Run(w.name, func(b *testing.B) {
 			peer := peerRate(b, root, w)
 			ctx := context.Background()
+			// Untimed executions first, as many as bench.mjs runs before
+			// timing the peer (N/3): the timed part then starts warm on
+			// both sides (here, right after node ran, the first hundred
+			// executions measure caches and a heap filling up).
+			for range (b.N + 2) / 3 {
+				executeEnded(b, ctx, p)
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
