@@ -62,8 +62,10 @@ func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 	if o == nil {
 		return nil, false
 	}
-	if h := int(atomic.LoadInt32(hint)); h < len(o.members) && o.members[h].Key == key {
-		return o.members[h].Value, true
+	if ms, h := o.members, int(atomic.LoadInt32(hint)); h < len(ms) {
+		if m := &ms[h]; len(m.Key) == len(key) && m.Key == key {
+			return m.Value, true
+		}
 	}
 	i := o.index(key)
 	if i < 0 {

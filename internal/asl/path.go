@@ -349,8 +349,13 @@ func (p *Path) Eval(root, ctx any) (any, bool) {
 	if p.definite {
 		v := start
 		for i := range p.segs {
+			sg := &p.segs[i]
 			var ok bool
-			v, ok = step1(v, &p.segs[i])
+			if m, isObj := v.(*Object); isObj && sg.op == segName {
+				v, ok = m.getHinted(sg.name, &sg.hint) // step1's common case
+			} else {
+				v, ok = step1(v, sg)
+			}
 			if !ok {
 				return nil, false
 			}
