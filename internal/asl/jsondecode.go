@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strings"
 	"sync"
@@ -330,23 +331,30 @@ const smallMax = 4
 // so far move to d.kv, in document order, and members takes over: the
 // result, and an error's text, are always what members alone makes.
 func (d *jsonDecoder) smallMembers(depth int) (any, error) {
+	// As shapedMembers, the loop is a compact document's: white space,
+	// strings with escapes and values other than strings, whole numbers,
+	// literals take the paths around it.
 	var ms [smallMax]Member
 	n := 0
 	b := d.b
 	i := d.i
 	for {
-		if i >= len(b) {
-			return nil, errJSONEnd
+		if uint(i) >= uint(len(b)) || b[i] != '"' || n == smallMax {
+			if i = spaceEnd(b, i); i >= len(b) {
+				return nil, errJSONEnd
+			}
+			if b[i] != '"' {
+				return nil, d.errorf("invalid character %q looking for beginning of object key string", b[i])
+			}
+			if n == smallMax {
+				mark := len(d.kv)
+				d.kv = append(d.kv, ms[:]...)
+				d.i = i
+				return d.members(depth, mark, nil)
+			}
 		}
-		if b[i] != '"' {
-			return nil, d.errorf("invalid character %q looking for beginning of object key string", b[i])
-		}
-		if n == len(ms) {
-			mark := len(d.kv)
-			d.kv = append(d.kv, ms[:]...)
-			d.i = i
-			return d.members(depth, mark, nil)
-		}
+		// n < smallMax.
+		m := (*Member)(unsafe.Add(unsafe.Pointer(&ms), uintptr(n)*unsafe.Sizeof(Member{})))
 		// strEnd, inlined while 8 bytes remain.
 		e, ok := i+1, false
 		for {
@@ -354,18 +362,17 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 				e, ok = strEnd(b, e)
 				break
 			}
-			x := loadU64(b, e)
-			if t := special8(x); t != 0 {
-				z := bits.TrailingZeros64(t)
-				e, ok = e+z>>3, byte(x>>(z&^7)) == '"'
+			if t := special8(loadU64(b, e)); t != 0 {
+				e += bits.TrailingZeros64(t) >> 3
+				ok = b[e] == '"'
 				break
 			}
 			e += 8
 		}
-		m := &ms[n]
 		if ok {
 			// b[i+1:e] (i < e < len(b)).
-			m.Key, i = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1)), e-(i+1)), e+1
+			*(*stringWords)(unsafe.Pointer(&m.Key)) = stringWords{unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1), e - (i + 1)}
+			i = e + 1
 		} else {
 			d.i = e
 			var err error
@@ -374,24 +381,23 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 			}
 			i = d.i
 		}
-		if uint(i) < uint(len(b)) && b[i] <= ' ' {
-			d.i = i
-			d.spaceSlow()
-			i = d.i
+		if uint(i) < uint(len(b)) && b[i] == ':' {
+			i++
+		} else {
+			if i = spaceEnd(b, i); i >= len(b) {
+				return nil, errJSONEnd
+			}
+			if b[i] != ':' {
+				return nil, d.errorf("invalid character %q after object key", b[i])
+			}
+			i++
 		}
-		if i >= len(b) {
-			return nil, errJSONEnd
+		var c byte
+		if uint(i) < uint(len(b)) {
+			c = b[i]
 		}
-		if b[i] != ':' {
-			return nil, d.errorf("invalid character %q after object key", b[i])
-		}
-		i++
-		if uint(i) < uint(len(b)) && b[i] <= ' ' {
-			d.i = i
-			d.spaceSlow()
-			i = d.i
-		}
-		if uint(i) < uint(len(b)) && b[i] == '"' {
+		switch {
+		case c == '"':
 			// strEnd, inlined while 8 bytes remain.
 			e, ok := i+1, false
 			for {
@@ -399,34 +405,63 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 					e, ok = strEnd(b, e)
 					break
 				}
-				x := loadU64(b, e)
-				if t := special8(x); t != 0 {
-					z := bits.TrailingZeros64(t)
-					e, ok = e+z>>3, byte(x>>(z&^7)) == '"'
+				if t := special8(loadU64(b, e)); t != 0 {
+					e += bits.TrailingZeros64(t) >> 3
+					ok = b[e] == '"'
 					break
 				}
 				e += 8
 			}
-			if ok {
-				// box, inlined.
-				used := len(d.slab)
-				if used == cap(d.slab) {
-					d.slab, used = d.newSlab(), 0
-				}
-				d.slab = d.slab[:used+1]
-				slot := &d.slab[used]
-				*slot = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1)), e-(i+1))
-				m.Value, i = boxed(stringTypeWord, slot), e+1
-			} else {
+			if !ok {
 				d.i = e
 				s, err := d.strSlow(i + 1)
 				if err != nil {
 					return nil, err
 				}
 				m.Value, i = d.box(stringTypeWord, s), d.i
+				break
 			}
-		} else {
+			// box, inlined.
+			if len(d.slab) == cap(d.slab) {
+				d.nextSlab()
+			}
+			slot := d.take()
+			*(*stringWords)(unsafe.Pointer(slot)) = stringWords{unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1), e - (i + 1)}
+			*(*[2]unsafe.Pointer)(unsafe.Pointer(&m.Value)) = [2]unsafe.Pointer{stringTypeWord, unsafe.Pointer(slot)}
+			i = e + 1
+		case c-'1' <= 8:
+			// As shapedMembers: a number of digits only.
+			j := i + 1
+			for uint(j) < uint(len(b)) && b[j]-'0' <= 9 {
+				j++
+			}
+			if uint(j) < uint(len(b)) && (b[j] == '.' || b[j]|0x20 == 'e') {
+				d.i = i
+				var err error
+				if m.Value, err = d.value(depth); err != nil {
+					return nil, err
+				}
+				i = d.i
+				break
+			}
+			if len(d.slab) == cap(d.slab) {
+				d.nextSlab()
+			}
+			slot := d.take()
+			*(*stringWords)(unsafe.Pointer(slot)) = stringWords{unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i), j - i}
+			*(*[2]unsafe.Pointer)(unsafe.Pointer(&m.Value)) = [2]unsafe.Pointer{numberTypeWord, unsafe.Pointer(slot)}
+			i = j
+		case c == 't' && len(b)-i >= 4 && b[i:i+4] == "true":
+			m.Value = true
+			i += 4
+		case c == 'f' && len(b)-i >= 5 && b[i:i+5] == "false":
+			m.Value = false
+			i += 5
+		case c == 'n' && len(b)-i >= 4 && b[i:i+4] == "null":
+			i += 4
+		default:
 			d.i = i
+			d.space()
 			var err error
 			if m.Value, err = d.value(depth); err != nil {
 				return nil, err
@@ -434,33 +469,28 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 			i = d.i
 		}
 		n++
-		if uint(i) < uint(len(b)) && b[i] <= ' ' {
-			d.i = i
-			d.spaceSlow()
-			i = d.i
+		if c = 0; uint(i) < uint(len(b)) {
+			c = b[i]
 		}
-		if i >= len(b) {
-			return nil, errJSONEnd
+		if c != ',' && c != '}' {
+			if i = spaceEnd(b, i); i >= len(b) {
+				return nil, errJSONEnd
+			}
+			if c = b[i]; c != ',' && c != '}' {
+				return nil, d.errorf("invalid character %q after object key:value pair", c)
+			}
 		}
-		switch b[i] {
-		case ',':
+		if c == ',' {
 			i++
-			if uint(i) < uint(len(b)) && b[i] <= ' ' {
-				d.i = i
-				d.spaceSlow()
-				i = d.i
-			}
-		case '}':
-			d.i = i + 1
-			if n == 1 {
-				o := d.arena.object(1)
-				o.members[0] = ms[0]
-				return o, nil
-			}
-			return smallObject(ms[:n], d.arena), nil
-		default:
-			return nil, d.errorf("invalid character %q after object key:value pair", b[i])
+			continue
 		}
+		d.i = i + 1
+		if n == 1 {
+			o := d.arena.object(1)
+			o.members[0] = ms[0]
+			return o, nil
+		}
+		return smallObject(ms[:n], d.arena), nil
 	}
 }
 
@@ -644,41 +674,40 @@ func (d *jsonDecoder) finishObject(mark int, spare *Object) *Object {
 // The shape is busy meanwhile: objects nested in this one neither take
 // the fast path nor rebuild the shape this loop reads.
 func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
+	// The loop keeps few values live (the text, the position, the
+	// pattern, where the members go and d): everything that is not a
+	// compact document's key, string, whole number, literal or small
+	// object, and every byte of white space, takes a call out of it.
 	sh := &d.shape
 	sh.busy = true
 	o := d.arena.object(sh.n)
 	// Where the members go: every pattern's pos is below sh.n (rebuild).
 	base := unsafe.Pointer(unsafe.SliceData(o.members))
-	// Nothing changes the shape while it is busy.
-	pats := sh.pats
+	// Nothing changes the shape while it is busy. p walks sh.pats: it
+	// moves on only while p.more.
+	p := &sh.pats[0]
 	b := d.b
 	i := d.i
-	for k := 0; ; k++ {
-		p := &pats[k]
-		// match, its first test inlined.
-		if !(len(b)-i >= p.need &&
-			((loadU64(b, i)^p.first)|(loadU64(b, i+p.midAt)^p.mid)|(loadU64(b, i+p.lastAt)^p.last))&p.mask == 0 &&
-			(!p.long || p.matchMiddle(b, i))) && !p.match(b, i) {
-			d.i = i
-			return d.shapeMiss(depth, o, k, true)
-		}
-		i += len(p.pat)
-		// c is the byte at i, 0 past the end (a 0 in the document takes
-		// the same paths: value and shapeMiss tell it).
-		var c byte
-		if uint(i) < uint(len(b)) {
-			c = b[i]
-		}
-		if c <= ' ' {
-			d.i = i
-			d.spaceSlow()
-			i = d.i
-			if c = 0; uint(i) < uint(len(b)) {
-				c = b[i]
+	for {
+		// match, for a pattern of up to 24 bytes that the text holds
+		// with a byte to spare (p.fastNeed): b[i] is then the byte after
+		// the pattern. shapeKey skips white space and matches the rest.
+		if len(b)-i < p.fastNeed ||
+			((loadU64(b, i)^p.first)|(loadU64(b, i+p.midAt)^p.mid)|(loadU64(b, i+p.lastAt)^p.last))&p.mask != 0 {
+			var ok bool
+			if i, ok = shapeKeyAt(b, i, p); !ok {
+				d.i = i
+				return d.shapeMiss(depth, o, sh.index(p), true)
 			}
+		} else {
+			i += p.patLen
 		}
-		var v any
-		if c == '"' {
+		// The key is the shape's (the document's has the same bytes). A
+		// repeated key's later value overwrites.
+		m := (*Member)(unsafe.Add(base, uintptr(p.pos)*unsafe.Sizeof(Member{})))
+		// i < len(b) (fastNeed; shapeKeyAt).
+		switch c := *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i)); {
+		case c == '"':
 			// strEnd, inlined while 8 bytes remain.
 			e, ok := i+1, false
 			for {
@@ -686,114 +715,181 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 					e, ok = strEnd(b, e)
 					break
 				}
-				x := loadU64(b, e)
-				if t := special8(x); t != 0 {
-					z := bits.TrailingZeros64(t)
-					e, ok = e+z>>3, byte(x>>(z&^7)) == '"'
+				if t := special8(loadU64(b, e)); t != 0 {
+					e += bits.TrailingZeros64(t) >> 3
+					ok = *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), e)) == '"'
 					break
 				}
 				e += 8
 			}
-			if ok {
-				// box, inlined; the string is b[i+1:e] (i < e < len(b)).
-				used := len(d.slab)
-				if used == cap(d.slab) {
-					d.slab, used = d.newSlab(), 0
-				}
-				d.slab = d.slab[:used+1]
-				slot := &d.slab[used]
-				*slot = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1)), e-(i+1))
-				v, i = boxed(stringTypeWord, slot), e+1
-			} else {
-				d.i = e
-				s, err := d.strSlow(i + 1)
-				if err != nil {
+			if !ok {
+				var err error
+				if i, err = d.shapedValue(depth, i, m, p); err != nil {
 					return nil, err
 				}
-				v, i = d.box(stringTypeWord, s), d.i
+				break
 			}
-		} else if c-'1' <= 8 {
+			// box, inlined; the string is b[i+1:e] (i < e < len(b)).
+			if len(d.slab) == cap(d.slab) {
+				d.nextSlab()
+			}
+			slot := d.take()
+			*(*stringWords)(unsafe.Pointer(slot)) = stringWords{unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i+1), e - (i + 1)}
+			*(*memberWords)(unsafe.Pointer(m)) = memberWords{p.keyData, p.keyLen, stringTypeWord, unsafe.Pointer(slot)}
+			i = e + 1
+		case c-'1' <= 8:
 			// value's case of a number, inlined for one of digits only
-			// (number's first two cases); value reads the others.
+			// (number's first two cases); shapedValue reads the others.
 			j := i + 1
 			for uint(j) < uint(len(b)) && b[j]-'0' <= 9 {
 				j++
 			}
 			if uint(j) < uint(len(b)) && (b[j] == '.' || b[j]|0x20 == 'e') {
-				d.i = i
 				var err error
-				if v, err = d.value(depth); err != nil {
+				if i, err = d.shapedValue(depth, i, m, p); err != nil {
 					return nil, err
 				}
-				i = d.i
-			} else {
-				used := len(d.slab)
-				if used == cap(d.slab) {
-					d.slab, used = d.newSlab(), 0
-				}
-				d.slab = d.slab[:used+1]
-				slot := &d.slab[used]
-				*slot = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i)), j-i)
-				v, i = boxed(numberTypeWord, slot), j
+				break
 			}
-		} else if c == '{' && depth < maxJSONDepth {
+			if len(d.slab) == cap(d.slab) {
+				d.nextSlab()
+			}
+			slot := d.take()
+			*(*stringWords)(unsafe.Pointer(slot)) = stringWords{unsafe.Add(unsafe.Pointer(unsafe.StringData(b)), i), j - i}
+			*(*memberWords)(unsafe.Pointer(m)) = memberWords{p.keyData, p.keyLen, numberTypeWord, unsafe.Pointer(slot)}
+			i = j
+		case c == '{' && depth < maxJSONDepth && uint(i+1) < uint(len(b)) && b[i+1] > ' ' && b[i+1] != '}':
 			// value's case of an object, without value; and object's
 			// case of a key right after the brace (the shape is busy).
-			var err error
-			if j := i + 1; uint(j) < uint(len(b)) && b[j] > ' ' && b[j] != '}' {
-				d.i = j
-				v, err = d.smallMembers(depth + 1)
-			} else {
-				d.i = i
-				v, err = d.object(depth + 1)
-			}
+			d.i = i + 1
+			v, err := d.smallMembers(depth + 1)
 			if err != nil {
 				return nil, err
 			}
+			m.Key, m.Value = p.key, v
 			i = d.i
-		} else {
-			d.i = i
+		case c == 't' && len(b)-i >= 4 && b[i:i+4] == "true":
+			m.Key, m.Value = p.key, true
+			i += 4
+		case c == 'f' && len(b)-i >= 5 && b[i:i+5] == "false":
+			m.Key, m.Value = p.key, false
+			i += 5
+		case c == 'n' && len(b)-i >= 4 && b[i:i+4] == "null":
+			m.Key, m.Value = p.key, nil
+			i += 4
+		default:
 			var err error
-			if v, err = d.value(depth); err != nil {
+			if i, err = d.shapedValue(depth, i, m, p); err != nil {
 				return nil, err
 			}
-			i = d.i
 		}
-		// The key is the shape's (the document's has the same bytes). A
-		// repeated key's later value overwrites.
-		m := (*Member)(unsafe.Add(base, uintptr(p.pos)*unsafe.Sizeof(Member{})))
-		m.Key, m.Value = p.key, v
-		if c = 0; uint(i) < uint(len(b)) {
+		// c is the byte at i, 0 past the end (a 0 in the document takes
+		// the same paths: shapeMiss tells it).
+		var c byte
+		if uint(i) < uint(len(b)) {
 			c = b[i]
 		}
-		if c <= ' ' {
-			d.i = i
-			d.spaceSlow()
-			i = d.i
-			if c = 0; uint(i) < uint(len(b)) {
-				c = b[i]
-			}
-		}
-		if c == ',' && k+1 < len(pats) {
+		if c == ',' && p.more {
 			i++
-			if uint(i) < uint(len(b)) && b[i] <= ' ' {
-				d.i = i
-				d.spaceSlow()
-				i = d.i
-			}
+			p = (*shapeKey)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(shapeKey{})))
 			continue
 		}
-		if c == '}' && k+1 == len(pats) {
+		if c == '}' && !p.more {
 			d.i = i + 1
 			sh.busy = false
 			return o, nil
+		}
+		if i = spaceEnd(b, i); i < len(b) && b[i] == ',' && p.more {
+			i++
+			p = (*shapeKey)(unsafe.Add(unsafe.Pointer(p), unsafe.Sizeof(shapeKey{})))
+			continue
 		}
 		if i >= len(b) {
 			return nil, errJSONEnd
 		}
 		d.i = i
-		return d.shapeMiss(depth, o, k+1, false)
+		return d.shapeMiss(depth, o, sh.index(p)+1, false)
 	}
+}
+
+// stringWords and memberWords are a string's and a Member's words, their
+// pointers as unsafe.Pointer (so that writing them has the write barriers
+// writing a string or a Member has): shapedMembers writes them whole,
+// without unsafe.String's checks and without an interface made on the
+// stack.
+type stringWords struct {
+	data unsafe.Pointer
+	len  int
+}
+
+type memberWords struct {
+	key      unsafe.Pointer
+	keyLen   int
+	typ, val unsafe.Pointer
+}
+
+// take is box's slab slot for the next value; the slab has room
+// (callers check len(d.slab) < cap(d.slab), else call nextSlab).
+func (d *jsonDecoder) take() *string {
+	n := len(d.slab)
+	d.slab = d.slab[:n+1]
+	return (*string)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(d.slab)), uintptr(n)*unsafe.Sizeof("")))
+}
+
+// nextSlab is d.slab = d.newSlab(), out of line.
+//
+//go:noinline
+func (d *jsonDecoder) nextSlab() { d.slab = d.newSlab() }
+
+// shapedValue is shapedMembers for a value it does not read itself (after
+// white space, or a string with escapes, a number with a fraction or an
+// exponent, an array, an object that is empty or nested too deep): value
+// reads it into m, with p's key. It returns the position after the value.
+//
+//go:noinline
+func (d *jsonDecoder) shapedValue(depth, i int, m *Member, p *shapeKey) (int, error) {
+	d.i = i
+	d.space()
+	v, err := d.value(depth)
+	if err != nil {
+		return 0, err
+	}
+	m.Key, m.Value = p.key, v
+	return d.i, nil
+}
+
+// shapeKeyAt is shapedMembers' match of p at i when the fast test fails:
+// after white space, for a pattern of more than 24 bytes or near the end
+// of b. It returns the position after the pattern, if it is there and a
+// byte follows it, else the position of the key (after the white space).
+//
+//go:noinline
+func shapeKeyAt(b string, i int, p *shapeKey) (int, bool) {
+	i = spaceEnd(b, i)
+	if p.match(b, i) && len(b)-i > len(p.pat) {
+		return i + len(p.pat), true
+	}
+	return i, false
+}
+
+// spaceEnd is the position of the first byte at or after i that is not
+// white space.
+//
+//go:noinline
+func spaceEnd(b string, i int) int {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// index is the index of p in sh.pats.
+func (sh *objectShape) index(p *shapeKey) int {
+	return int((uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(unsafe.SliceData(sh.pats)))) / unsafe.Sizeof(shapeKey{}))
 }
 
 // shapeMiss is where shapedMembers hands over to members: the object's
@@ -944,6 +1040,14 @@ type shapeKey struct {
 	mask   uint64 // the bits of first that are pat's (all, unless it is shorter)
 	long   bool   // pat has more than 24 bytes: matchMiddle checks the rest
 	pos    uint8  // the index of the key's member in the Object
+	more   bool   // another pattern follows
+	// What shapedMembers reads: fastNeed is len(pat)+1, at least 8, for
+	// a pattern of up to 24 bytes (its words are then all of it), and
+	// more than any text's length for a longer one; patLen is len(pat),
+	// keyData and keyLen key's words.
+	fastNeed, patLen int
+	keyData          unsafe.Pointer
+	keyLen           int
 }
 
 // match reports whether b has k's pattern at i. Up to 24 bytes, the
@@ -1036,6 +1140,12 @@ func (sh *objectShape) rebuild(ms []Member) {
 			k.midAt, k.mid = 8, load64(pat, 8)
 		}
 		k.long = len(pat) > 24
+		k.more = i+1 < len(ms)
+		k.fastNeed, k.patLen = max(len(pat)+1, 8), len(pat)
+		if k.long {
+			k.fastNeed = math.MaxInt
+		}
+		k.keyData, k.keyLen = unsafe.Pointer(unsafe.StringData(k.key)), len(k.key)
 		sh.pats = append(sh.pats, k)
 	}
 	sh.n = membersOrder(ms, &sh.order)
