@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -35,15 +36,32 @@ func decodeJSONString(s string) (any, error) { return decodeJSONIn(s, nil) }
 // decodeJSONIn is decodeJSONString with the document's objects made from
 // a (nil: allocated on their own).
 func decodeJSONIn(s string, a *objectArena) (any, error) {
-	d := decoderPool.Get().(*jsonDecoder)
+	d := lastDecoder.Swap(nil)
+	if d == nil {
+		d = decoderPool.Get().(*jsonDecoder)
+	}
 	d.arena = a
 	v, err := d.decode(s)
 	d.arena = nil
-	if cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch {
+	switch {
+	case cap(d.kv) <= maxLastScratch && cap(d.arr) <= maxLastScratch && lastDecoder.CompareAndSwap(nil, d):
+	case cap(d.kv) <= maxPooledScratch && cap(d.arr) <= maxPooledScratch:
 		decoderPool.Put(d)
 	}
 	return v, err
 }
+
+// lastDecoder holds the decoder the last decodeJSONIn put back, if no
+// other call has taken it since: one exchange, where decoderPool's Get and
+// Put pin the goroutine to its P and find the P's cache. Calls that find
+// it empty (another goroutine decoding) use decoderPool. Unlike the pool's,
+// its decoder stays across garbage collections: only one with little
+// scratch (maxLastScratch) goes there.
+var lastDecoder atomic.Pointer[jsonDecoder]
+
+// maxLastScratch bounds the scratch of lastDecoder's decoder (its kv and
+// arr: 12 KiB).
+const maxLastScratch = 256
 
 // decode decodes s with d, leaving d ready for the next document (its
 // shape kept).
@@ -208,6 +226,11 @@ func boxedArray(elems []any) any {
 		return append([]any(nil), elems...)
 	}
 	copy(*h, elems)
+	return arrayValue(h)
+}
+
+// arrayValue is the interface value holding *h.
+func arrayValue(h *[]any) any {
 	var v any
 	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
 	w[0], w[1] = arrayTypeWord, unsafe.Pointer(h)
@@ -1221,11 +1244,23 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 				return nil, err
 			}
 		}
-		d.arr = append(d.arr, v)
 		d.space()
 		if d.i >= len(d.b) {
 			return nil, errJSONEnd
 		}
+		if len(d.arr) == mark && d.b[d.i] == ']' {
+			// An array of one element (the most common after the empty
+			// one): boxedArray's allocation, without d.arr.
+			d.i++
+			x := new(struct {
+				h []any
+				a [1]any
+			})
+			x.a[0] = v
+			x.h = x.a[:]
+			return arrayValue(&x.h), nil
+		}
+		d.arr = append(d.arr, v)
 		switch d.b[d.i] {
 		case ',':
 			d.i++
