@@ -50,7 +50,7 @@ func BenchmarkDecodeProfileStd(b *testing.B) {
 // BenchmarkDecodeProfileArena is BenchmarkDecodeProfile as the engine
 // decodes: objects made from an objectArena (States.StringToJson passes the
 // engine's). A fresh arena every 8 decodes: an arena's blocks hold 16
-// objects and 64 members, a profile takes 7 objects and 30 members, so
+// objects and 64 members, a profile takes 6 objects and 24 members, so
 // every few decodes pay for new blocks, as in the engine.
 func BenchmarkDecodeProfileArena(b *testing.B) {
 	doc := profileDoc(b)
