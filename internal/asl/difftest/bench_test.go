@@ -74,29 +74,43 @@ func benchWorkloads(b *testing.B, root string) []benchWorkload {
 	return out
 }
 
-var peerRates sync.Map // workload name → float64 executions per second
+var pairs sync.Map // workload name → pairRates
 
-// peerRuns is how many times bench.mjs runs per workload; the median rate
-// is the peer's. One run of 300 executions lasts about half a second, so a
-// load spike on a shared machine can halve it: the median of three keeps
-// one disturbed run from deciding the ratio.
+// peerRuns is how many times bench.mjs runs per workload. One run of 300
+// executions lasts about half a second, so a load spike on a shared
+// machine can halve it: the median of three keeps one disturbed run from
+// deciding the ratio.
 const peerRuns = 3
 
-// peerRate runs bench.mjs peerRuns times per workload and caches the
-// median rate, so the benchmark's b.N rounds do not restart node.
-func peerRate(b *testing.B, root string, w benchWorkload) float64 {
+// ourPairTime is how long parcours runs right after each bench.mjs run.
+const ourPairTime = 300 * time.Millisecond
+
+// pairRates is a workload's rates measured in pairs: each bench.mjs run is
+// followed at once by parcours running the same case, so both sides of a
+// pair see the machine in the same state (on a shared machine the same
+// binary's rate swings by a third from one second to the next). peer and
+// ours are the medians of the peerRuns rates of each side, ratio the
+// median of the pairs' ratios.
+type pairRates struct{ peer, ours, ratio float64 }
+
+// pairedRates measures (once per workload: the benchmark's b.N rounds do
+// not restart node) peerRuns pairs: bench.mjs (300 executions after 100
+// untimed), then parcours (100 untimed executions, then as many as fit in
+// ourPairTime).
+func pairedRates(b *testing.B, root string, w benchWorkload, p *Prepared) pairRates {
 	b.Helper()
-	if r, ok := peerRates.Load(w.name); ok {
-		return r.(float64)
+	if r, ok := pairs.Load(w.name); ok {
+		return r.(pairRates)
 	}
 	node, err := Node(root)
 	if err != nil {
 		b.Fatal(err)
 	}
-	rates := make([]float64, 0, peerRuns)
+	ctx := context.Background()
+	var peer, ours, ratio []float64
 	for range peerRuns {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		cmd := exec.CommandContext(ctx, node, filepath.Join(DiffDir(root), "bench.mjs"), w.path, w.c.Name, strconv.Itoa(peerExecutions))
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		cmd := exec.CommandContext(cctx, node, filepath.Join(DiffDir(root), "bench.mjs"), w.path, w.c.Name, strconv.Itoa(peerExecutions))
 		out, err := cmd.Output()
 		cancel()
 		if err != nil {
@@ -108,24 +122,40 @@ func peerRate(b *testing.B, root string, w benchWorkload) float64 {
 		if err := json.Unmarshal(out, &res); err != nil || res.PerSecond <= 0 {
 			b.Fatalf("bench.mjs %s printed %q: %v", w.name, out, err)
 		}
-		rates = append(rates, res.PerSecond)
+		for range peerExecutions / 3 {
+			executeEnded(b, ctx, p)
+		}
+		n, start := 0, time.Now()
+		for time.Since(start) < ourPairTime {
+			for range 50 {
+				executeEnded(b, ctx, p)
+			}
+			n += 50
+		}
+		r := float64(n) / time.Since(start).Seconds()
+		peer, ours, ratio = append(peer, res.PerSecond), append(ours, r), append(ratio, r/res.PerSecond)
 	}
-	slices.Sort(rates)
-	r := rates[len(rates)/2]
-	peerRates.Store(w.name, r)
-	return r
+	pr := pairRates{peer: median(peer), ours: median(ours), ratio: median(ratio)}
+	pairs.Store(w.name, pr)
+	return pr
+}
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	return xs[len(xs)/2]
 }
 
 // BenchmarkEngineVsPeer runs each workload in parcours' engine (virtual time,
 // definition parsed and case decoded once, a new engine per execution; the
 // timed part is Start + RunUntilIdle, as the peer's is sm.run + its result)
-// and reports, from the same run, the rate of aws-local-stepfunctions'
-// library API on the same definition, input, task script and wait/retry
-// overrides (bench.mjs: after N/3 untimed executions, as testing runs b.N=1
-// first): exec/s (parcours), peer-exec/s and x-faster (their ratio; the
-// issue's goal is ≥ 50). Both sides decode every States.StringToJson text
-// (the profile on every re-read) and keep an event history (parcours' has
-// Task events the peer's log lacks).
+// and, in the same run, aws-local-stepfunctions' library API on the same
+// definition, input, task script and wait/retry overrides (bench.mjs).
+// exec/s (parcours), peer-exec/s and x-faster (the goal is ≥ 50)
+// come from pairedRates: each peer run followed at once by parcours; ns/op
+// and allocs/op from the benchmark's own b.N loop (after b.N/3 untimed
+// executions). Both sides decode every States.StringToJson text (the
+// profile on every re-read) and keep an event history (parcours' has Task
+// events the peer's log lacks).
 func BenchmarkEngineVsPeer(b *testing.B) {
 	root, err := modroot.Find()
 	if err != nil {
@@ -137,25 +167,19 @@ func BenchmarkEngineVsPeer(b *testing.B) {
 	for _, w := range benchWorkloads(b, root) {
 		p := prepareWorkload(b, w)
 		b.Run(w.name, func(b *testing.B) {
-			peer := peerRate(b, root, w)
+			pr := pairedRates(b, root, w, p)
 			ctx := context.Background()
-			// Untimed executions first, as many as bench.mjs runs before
-			// timing the peer (N/3): the timed part then starts warm on
-			// both sides (here, right after node ran, the first hundred
-			// executions measure caches and a heap filling up).
 			for range (b.N + 2) / 3 {
 				executeEnded(b, ctx, p)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			start := time.Now()
 			for range b.N {
 				executeEnded(b, ctx, p)
 			}
-			ours := float64(b.N) / time.Since(start).Seconds()
-			b.ReportMetric(ours, "exec/s")
-			b.ReportMetric(peer, "peer-exec/s")
-			b.ReportMetric(ours/peer, "x-faster")
+			b.ReportMetric(pr.ours, "exec/s")
+			b.ReportMetric(pr.peer, "peer-exec/s")
+			b.ReportMetric(pr.ratio, "x-faster")
 		})
 	}
 }
