@@ -511,6 +511,12 @@ func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
 	}
+	if o, ok := v.(*Object); ok && o != emptyObject {
+		// The text bounds the document's size (callIntrinsicBound); the
+		// object keeps it, so a payload holding it is not walked
+		// (payloadBound). It is new: no one else holds it yet.
+		o.bound = clampBound(3 * len(s))
+	}
 	return v, nil
 }
 

@@ -208,5 +208,18 @@ func FuzzStringToJSONBound(f *testing.F) {
 		if n := PayloadSize(v); n > 3*len(s) {
 			t.Fatalf("StringToJson(%q): payload %d bytes, over 3 × %d", s, n, len(s))
 		}
+		// The intrinsic itself: the bound its object keeps (payloadBound
+		// returns it) is not below the size.
+		f, err := ParseIntrinsic("States.StringToJson($.s)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := f.eval(&intrinsicEnv{input: norm(map[string]any{"s": s})})
+		if err != nil {
+			t.Fatalf("StringToJson(%q): %v", s, err)
+		}
+		if b, n := payloadBound(w, MaxPayloadBytes), PayloadSize(w); b < n && b <= MaxPayloadBytes {
+			t.Fatalf("StringToJson(%q): bound %d below the payload size %d", s, b, n)
+		}
 	})
 }
