@@ -1150,7 +1150,7 @@ func (sh *objectShape) rebuild(ms []Member) {
 		sh.keys = append(sh.keys, pat[1:len(pat)-2])
 		var w [8]byte
 		copy(w[:], pat)
-		k := shapeKey{pat: pat, key: pat[1 : len(pat)-2], need: max(len(pat), 8),
+		k := shapeKey{pat: pat, key: intern(pat[1 : len(pat)-2]), need: max(len(pat), 8),
 			first: load64(string(w[:]), 0), mask: ^uint64(0)}
 		if len(pat) < 8 {
 			k.mask = 1<<(8*len(pat)) - 1

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
+	"unique"
+	"unsafe"
 )
 
 // Object is a JSON object in the engine's value representation: its
@@ -63,7 +65,9 @@ func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 		return nil, false
 	}
 	if ms, h := o.members, int(atomic.LoadInt32(hint)); h < len(ms) {
-		if m := &ms[h]; len(m.Key) == len(key) && m.Key == key {
+		// Keys of definitions (paths, templates) and of decoded shapes are
+		// interned: a hit is usually the same string.
+		if m := &ms[h]; len(m.Key) == len(key) && (unsafe.StringData(m.Key) == unsafe.StringData(key) || m.Key == key) {
 			return m.Value, true
 		}
 	}
@@ -74,6 +78,11 @@ func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 	atomic.StoreInt32(hint, int32(i))
 	return o.members[i].Value, true
 }
+
+// intern returns the canonical copy of s: the keys and path names of
+// definitions and the keys of decoded shapes share one string each, so
+// comparing them (getHinted) usually ends at the pointer.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // index returns key's index, or -1.
 func (o *Object) index(key string) int {

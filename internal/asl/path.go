@@ -138,7 +138,7 @@ func (ps *pathParser) segments(inFilter bool) ([]pathSeg, error) {
 			if name == "*" {
 				segs = append(segs, pathSeg{op: segWildcard, recursive: recursive})
 			} else {
-				segs = append(segs, pathSeg{op: segName, name: name, recursive: recursive})
+				segs = append(segs, pathSeg{op: segName, name: intern(name), recursive: recursive})
 			}
 		case '[':
 			sg, err := ps.bracket()
@@ -219,7 +219,7 @@ func (ps *pathParser) bracket() (pathSeg, error) {
 			break
 		}
 		if len(names) == 1 {
-			sg.op, sg.name = segName, names[0]
+			sg.op, sg.name = segName, intern(names[0])
 		} else {
 			sg.op, sg.names = segNames, names
 		}

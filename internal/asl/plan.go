@@ -324,15 +324,15 @@ func compileTemplateNode(field string, v any) *tmpl {
 		for _, k := range sortedKeys(x) {
 			if name, ok := strings.CutSuffix(k, ".$"); ok {
 				t.fields = append(t.fields, tmplField{name: name, t: compileDollar(field, k, x[k])})
-				ms = append(ms, Member{name, nil})
+				ms = append(ms, Member{intern(name), nil})
 				continue
 			}
 			if !hasDollar(x[k]) {
-				ms = append(ms, Member{k, literal(x[k])})
+				ms = append(ms, Member{intern(k), literal(x[k])})
 				continue
 			}
 			t.fields = append(t.fields, tmplField{name: k, t: compileTemplate(field, x[k])})
-			ms = append(ms, Member{k, nil})
+			ms = append(ms, Member{intern(k), nil})
 		}
 		t.proto = objectOf(ms)
 		for i := range t.fields {
