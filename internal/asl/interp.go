@@ -30,11 +30,12 @@ type run struct {
 	name string
 	st   *State
 	// nextSt is the state named name when the previous state found it
-	// (statePlan.nextState), or nil.
-	nextSt *State
-	input  any // the state's raw input
-	eff    any // a Wait state's input after InputPath, kept while waiting
-	phase  phase
+	// (statePlan.nextState), or nil; nextPlan its plan, when found too.
+	nextSt   *State
+	nextPlan *statePlan
+	input    any // the state's raw input
+	eff      any // a Wait state's input after InputPath, kept while waiting
+	phase    phase
 
 	// Upper bounds of the payload sizes (PayloadSize) of input, of the
 	// current state's effective input and of its output; 0 when not known.
@@ -219,8 +220,8 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			return
 		}
 		if r.phase == phEnter {
-			st := r.nextSt
-			r.nextSt = nil
+			st, plan := r.nextSt, r.nextPlan
+			r.nextSt, r.nextPlan = nil, nil
 			if st == nil {
 				st = r.sm.States.Get(r.name)
 			}
@@ -228,8 +229,10 @@ func (e *Engine) step(ctx context.Context, r *run) {
 				e.failRun(r, newError(ErrRuntime, "state %q does not exist", r.name))
 				return
 			}
-			r.st = st
-			r.plan = planOf(st, r.name)
+			if plan == nil {
+				plan = planOf(st, r.name)
+			}
+			r.st, r.plan = st, plan
 			r.exec.transitions++
 			if r.exec.transitions > e.maxTrans {
 				e.failRun(r, newError(ErrRuntime, "the execution entered more than %d states", e.maxTrans))
@@ -277,7 +280,7 @@ func (e *Engine) step(ctx context.Context, r *run) {
 			e.succeedRun(r, out)
 			return
 		}
-		r.nextSt = r.plan.nextState(&r.sm.States, next)
+		r.nextSt, r.nextPlan = r.plan.nextState(&r.sm.States, next)
 		r.name, r.input, r.phase, r.eff = next, out, phEnter, nil
 		r.inBound = ob
 	}

@@ -11,33 +11,37 @@ type nextStates struct {
 	states *States
 	names  []string
 	sts    []*State
+	plans  []*statePlan // planOf(sts[i], names[i])
 }
 
 // maxNextStates bounds a table (a state names few successors).
 const maxNextStates = 16
 
 // nextState returns the state named name in states, the successor of the
-// state planned by p.
-func (p *statePlan) nextState(states *States, name string) *State {
+// state planned by p, and its plan (nil when it was not looked up here).
+func (p *statePlan) nextState(states *States, name string) (*State, *statePlan) {
 	t := p.next.Load()
 	if t != nil && t.states == states {
 		for i, n := range t.names {
 			if n == name {
-				return t.sts[i]
+				return t.sts[i], t.plans[i]
 			}
 		}
 	}
 	st := states.Get(name)
 	if st == nil || (t != nil && (t.states != states || len(t.names) >= maxNextStates)) {
-		return st
+		return st, nil
 	}
 	nt := &nextStates{states: states}
 	if t != nil {
 		nt.names = append(nt.names, t.names...)
 		nt.sts = append(nt.sts, t.sts...)
+		nt.plans = append(nt.plans, t.plans...)
 	}
+	plan := planOf(st, name)
 	nt.names = append(nt.names, name)
 	nt.sts = append(nt.sts, st)
+	nt.plans = append(nt.plans, plan)
 	p.next.CompareAndSwap(t, nt) // another goroutine's table is as good
-	return st
+	return st, plan
 }
