@@ -167,7 +167,9 @@ func (c TaskCall) ContextObject() map[string]any {
 //
 // In virtual mode Invoke is called synchronously while the engine holds its
 // lock: it must not call the Engine's methods (start executions from another
-// goroutine instead).
+// goroutine instead). For a state with a TimeoutSeconds, ctx carries the
+// deadline (on the wall clock) and is cancelled when Invoke returns: work
+// the resolver leaves running must not use it.
 type Resolver interface {
 	Invoke(ctx context.Context, call TaskCall) (any, error)
 }
