@@ -339,13 +339,18 @@ func write(w http.ResponseWriter, svc Service, op string, kind Kind, body []byte
 }
 
 // canonical is the body with JSON object keys sorted (the SDK serializes
-// maps in random order), so equal requests have equal fingerprints.
+// maps in random order) and without a top-level ClientRequestToken (the
+// SDK fills TransactWriteItems' with a random idempotency token when the
+// caller sets none), so equal requests have equal fingerprints.
 func canonical(body []byte) []byte {
 	var v any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if d.Decode(&v) != nil {
 		return body
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "ClientRequestToken")
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
