@@ -111,3 +111,17 @@ func FuzzIntrinsic(f *testing.F) {
 		}
 	})
 }
+
+// TestParseIntrinsicTrailingBackslash: a path argument ending in a
+// backslash inside a quote is rejected with the path's error (it once read
+// past the end of the text and panicked).
+func TestParseIntrinsicTrailingBackslash(t *testing.T) {
+	for s, want := range map[string]string{
+		"States.Format($\"\\":  `invalid intrinsic function "States.Format($\"\\": invalid path "$\"\\": unexpected "\"" at offset 1`,
+		"States.Format($['a\\": `invalid intrinsic function "States.Format($['a\\": invalid path "$['a\\": unterminated string`,
+	} {
+		if _, err := ParseIntrinsic(s); err == nil || err.Error() != want {
+			t.Errorf("ParseIntrinsic(%q) = %v, want %s", s, err, want)
+		}
+	}
+}
