@@ -218,9 +218,6 @@ type intrinsicEnv struct {
 	// args is a stack of evaluated arguments, reused by nested calls and by
 	// every call made through the same env; functions must not keep it.
 	args []any
-	// jsonLen is the length of the text the last States.StringToJson
-	// decoded (it bounds the value's payload size; see callIntrinsicBound).
-	jsonLen int
 }
 
 type intrinsicFunc struct {
@@ -502,7 +499,6 @@ func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.jsonLen = len(s)
 	var a *objectArena
 	if env.eng != nil {
 		a = &env.eng.arena
@@ -512,9 +508,11 @@ func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
 	}
 	if o, ok := v.(*Object); ok && o != emptyObject {
-		// The text bounds the document's size (callIntrinsicBound); the
-		// object keeps it, so a payload holding it is not walked
-		// (payloadBound). It is new: no one else holds it yet.
+		// The text bounds the document's size: at most 3 bytes per byte
+		// (a byte that is not UTF-8 becomes U+FFFD; every escape and token
+		// is written back no longer than it was). The object keeps it, so
+		// a payload holding it is not walked (payloadBound). It is new: no
+		// one else holds it yet.
 		o.bound = clampBound(3 * len(s))
 	}
 	return v, nil
