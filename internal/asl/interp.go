@@ -141,9 +141,9 @@ func (e *Engine) evalPath(r *run, s string, input any) (any, bool, error) {
 }
 
 // applyPath is InputPath/OutputPath/ItemsPath: a missing value is
-// States.Runtime.
-// The common case, no path, is inlined at the call.
-func (e *Engine) applyPath(r *run, field string, p *string, input any) (any, error) {
+// States.Runtime. It is small enough to inline, so the common case, no
+// path, costs no call (applyPathTo does the rest).
+func (e *Engine) applyPath(r *run, p *string, input any) (any, error) {
 	if p == nil {
 		return input, nil
 	}
@@ -377,7 +377,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		out, err = e.outputs(r, st, result, rb, true)
 		return out, next, false, err
 	case stChoice:
-		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+		eff, err := e.applyPath(r, st.InputPath, r.input)
 		if err != nil {
 			return nil, "", false, err
 		}
@@ -385,17 +385,17 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		if err != nil {
 			return nil, "", false, err
 		}
-		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
+		out, err = e.applyPath(r, st.OutputPath, eff)
 		r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 		return out, next, false, err
 	case stWait:
 		if r.phase == phWaitDone {
-			out, err = e.applyPath(r, "OutputPath", st.OutputPath, r.eff)
+			out, err = e.applyPath(r, st.OutputPath, r.eff)
 			r.eff = nil
 			r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 			return out, next, false, err
 		}
-		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+		eff, err := e.applyPath(r, st.InputPath, r.input)
 		if err != nil {
 			return nil, "", false, err
 		}
@@ -408,11 +408,11 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 		e.schedule(until, r)
 		return nil, "", true, nil
 	case stSucceed:
-		eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+		eff, err := e.applyPath(r, st.InputPath, r.input)
 		if err != nil {
 			return nil, "", false, err
 		}
-		out, err = e.applyPath(r, "OutputPath", st.OutputPath, eff)
+		out, err = e.applyPath(r, st.OutputPath, eff)
 		r.outBound = r.plan.outputPathBound(r.plan.inputPathBound(r.inBound))
 		return out, "", false, err
 	case stFail:
@@ -458,7 +458,7 @@ func (e *Engine) exec(ctx context.Context, r *run) (out any, next string, wait b
 // inputs applies InputPath then Parameters (a Map state's Parameters are
 // its ItemSelector, applied per item).
 func (e *Engine) inputs(r *run, st *State) (any, error) {
-	eff, err := e.applyPath(r, "InputPath", st.InputPath, r.input)
+	eff, err := e.applyPath(r, st.InputPath, r.input)
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +496,7 @@ func (e *Engine) outputs(r *run, st *State, result any, rb int32, selector bool)
 		}
 	}
 	r.outBound = r.plan.outputPathBound(r.plan.resultPathBound(r.inBound, result, rb))
-	return e.applyPath(r, "OutputPath", st.OutputPath, out)
+	return e.applyPath(r, st.OutputPath, out)
 }
 
 // task runs a Task state's resource once and returns its result and a bound
