@@ -22,6 +22,13 @@ type StateMachine struct {
 	TimeoutSeconds *int   `json:"TimeoutSeconds,omitempty"`
 	Version        string `json:"Version,omitempty"`
 	States         States `json:"States"`
+
+	// historyHint is the eventHint the machine's last ended execution left
+	// (history.go), read and written atomically by every engine running
+	// it: the next execution sizes its history's first chunks from it. A
+	// plain uint32 rather than an atomic.Uint32, which may not be copied:
+	// a StateMachine is copied by value (a Parallel state's Branches).
+	historyHint uint32
 }
 
 // States is an ordered map of state name to state. It marshals in insertion

@@ -2,7 +2,10 @@ package asl
 
 import (
 	"encoding/json"
+	"slices"
+	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -97,20 +100,27 @@ func (e *Engine) record(x *Execution, ev event) {
 	} else {
 		ev.at = e.readNano()
 	}
-	// x.events.add(ev), its common case by hand.
-	if l := &x.events; len(l.cur) < cap(l.cur) {
+	l := &x.events
+	if ev.name == "" && endsExecution(ev.eventKind) { // state events have a name
+		x.StateMachine.setEventHint(hintOf(l, ev.at))
+	}
+	// l.add(ev), its common case by hand, and with the machine's hint.
+	if len(l.cur) < cap(l.cur) {
 		i := len(l.cur)
 		l.cur = l.cur[:i+1]
 		l.cur[i] = ev
 		l.n++
 		return
 	}
-	x.events.add(ev)
+	l.grow(x.StateMachine.eventHint())
+	l.cur = append(l.cur, ev)
+	l.n++
 }
 
-// eventLog is an execution's events in chunks of growing size (8, 16, 32, …
-// up to 256): appending never copies earlier events, and a short history
-// (a parked execution's) stays small.
+// eventLog is an execution's events in chunks: appending never copies
+// earlier events, and a short history (a parked execution's) stays small.
+// Without a hint the chunks hold 8, 16, 32, 64, 128, then 256 events; with
+// one, the first two are sized from the machine's last execution (grow).
 type eventLog struct {
 	cur  []event   // the chunk being filled (the last)
 	full [][]event // the chunks before it, full
@@ -122,10 +132,115 @@ const (
 	maxEventChunk   = 256
 )
 
+// eventHint is what the last ended execution of a machine recorded: how
+// many events in all, and how many before its clock first moved on (by
+// more than hintWait), both at most maxEventChunk, in one value that a
+// StateMachine's engines read and write atomically.
+//
+// An execution's first chunk holds as many events as the last one
+// recorded before it first waited, and its second brings the room to as
+// many as the last one recorded in all. Executions of one machine mostly
+// record as many events each (the compiled welcome journey 90), so one
+// that runs through, as the benchmarks run them (their waits last 0s),
+// allocates its history once, 3,072 bytes for room for 95 events, where
+// chunks of 8, 16, 32 and 64 events took five allocations (with the list
+// of full chunks) and 4,320 bytes; one that waits allocates twice, the
+// first chunk just big enough for what it records before it parks, so a
+// parked execution holds no more than without a hint (the welcome journey
+// records 14 events before its first Wait, the other compiled journeys 2).
+// Sized from the total instead, the first chunk made each of 100,000
+// executions parked after 4 events retain 3,967 bytes rather than 1,151
+// once one execution of their machine (94 events) had ended, where
+// TestParkedExecutionsMemory's budget is 2,048.
+//
+// When lengths vary, a longer execution than the last continues as
+// without a hint once it has the room the hint gave (grow), so it has room
+// for at most 8 events more than without one, in no more chunks; a
+// shorter one allocates room for what the last one needed, at most 256
+// events (8 KB), and sets the hint for the next.
+type eventHint uint32 // total | before<<16
+
+// hintWait is how far an execution's clock must move on from its start
+// for the events after to count as recorded after a wait. A clock that
+// stands still (the engine's own) moves only to a timer; one that flows
+// moves between any two events, but by far less in one run of the engine
+// (a Wait or a retry interval is a second or more).
+const hintWait = int64(time.Second)
+
+// hintOf returns the hint an execution leaves whose last event, at, is
+// about to be recorded in l (which holds its first, ExecutionStarted).
+func hintOf(l *eventLog, at int64) eventHint {
+	total := min(l.n+1, maxEventChunk)
+	limit := l.first().at + hintWait
+	if at <= limit {
+		// It never waited: events' times do not go back (a flowing
+		// clock changed meanwhile may step back a little; a hint is only
+		// a hint).
+		return eventHint(total | total<<16)
+	}
+	before := 0
+	for _, c := range l.full {
+		if c[len(c)-1].at > limit {
+			return eventHint(total | min(before+firstAfter(c, limit), total)<<16)
+		}
+		before += len(c)
+	}
+	return eventHint(total | min(before+firstAfter(l.cur, limit), total)<<16)
+}
+
+// firstAfter returns the index of the first event of c after limit, or
+// len(c).
+func firstAfter(c []event, limit int64) int {
+	return sort.Search(len(c), func(i int) bool { return c[i].at > limit })
+}
+
+func (h eventHint) total() int  { return int(h & 0xffff) }
+func (h eventHint) before() int { return int(h >> 16) }
+
+// endsExecution reports whether an event of kind k is an execution's last.
+func endsExecution(k *eventKind) bool {
+	return k == kindExecutionSucceeded || k == kindExecutionFailed || k == kindExecutionTimedOut || k == kindExecutionAborted
+}
+
+// eventHint returns the hint the machine's last ended execution left.
+func (sm *StateMachine) eventHint() eventHint {
+	return eventHint(atomic.LoadUint32(&sm.historyHint))
+}
+
+// setEventHint stores a hint. It stores only a change: engines on many
+// goroutines running one machine would otherwise write its cache line at
+// every execution's end.
+func (sm *StateMachine) setEventHint(h eventHint) {
+	if atomic.LoadUint32(&sm.historyHint) != uint32(h) {
+		atomic.StoreUint32(&sm.historyHint, uint32(h))
+	}
+}
+
+// eventChunk returns an empty chunk with room for at least n events: as
+// many as the allocation's size class holds (90 events get 95: 2,880
+// bytes and the 8-byte header of a heap object with pointers fill 3,040 of
+// the 3,072 allocated anyway), but at most maxEventChunk.
+func eventChunk(n int) []event {
+	if n >= maxEventChunk {
+		// Rounded, 256 events would get 295 (9,472 bytes).
+		return make([]event, 0, maxEventChunk)
+	}
+	return slices.Grow([]event(nil), n)
+}
+
+// first returns the log's first event (the log is not empty).
+func (l *eventLog) first() *event {
+	if l.full != nil {
+		return &l.full[0][0]
+	}
+	return &l.cur[0]
+}
+
+// add appends an event, without a hint.
 func (l *eventLog) add(ev event) {
 	i := len(l.cur)
 	if i == cap(l.cur) {
-		l.grow()
+		l.grow(0)
 		i = 0
 	}
 	l.cur = l.cur[:i+1]
@@ -133,19 +248,32 @@ func (l *eventLog) add(ev event) {
 	l.n++
 }
 
-// grow starts a new chunk, the current one being full.
-func (l *eventLog) grow() {
-	size := firstEventChunk
-	if l.cur != nil {
-		size = min(2*cap(l.cur), maxEventChunk)
-		if l.full == nil {
-			// Room for the chunks of 8, 16, 32 and 64 events at once:
-			// a history of up to 248 events grows this once.
-			l.full = make([][]event, 0, 4)
-		}
-		l.full = append(l.full, l.cur)
+// grow starts a new chunk, the current one (if any) being full. The first
+// holds h.before() events (at least firstEventChunk); the next brings the
+// room to h.total() events, if that is more; past that, chunks bring the room
+// to the next of 8, 24, 56, 120, 248 events (each twice the one before,
+// plus 8), then add maxEventChunk: without a hint, chunks of 8, 16, 32,
+// 64, 128 and 256 events. A chunk holds at least firstEventChunk events.
+func (l *eventLog) grow(h eventHint) {
+	if l.cur == nil {
+		l.cur = eventChunk(max(h.before(), firstEventChunk))
+		return
 	}
-	l.cur = make([]event, 0, size)
+	if l.full == nil {
+		// Room for the chunks of 8, 16, 32 and 64 events at once:
+		// a history of up to 248 events grows this once.
+		l.full = make([][]event, 0, 4)
+	}
+	l.full = append(l.full, l.cur)
+	room := firstEventChunk
+	for room <= l.n {
+		room = 2*room + firstEventChunk
+	}
+	if want := h.total(); want > room {
+		l.cur = eventChunk(want - l.n)
+		return
+	}
+	l.cur = make([]event, 0, min(max(room-l.n, firstEventChunk), maxEventChunk))
 }
 
 // all yields the events in order.

@@ -207,3 +207,211 @@ func TestVirtualClockConcurrent(t *testing.T) {
 		t.Fatalf("clock at %v", n)
 	}
 }
+
+// TestEventHint: once a machine has run, an execution of it as long as
+// the last allocates its history in one chunk (four allocations fewer here:
+// chunks of 8, 16, 32 and 64 events and the list of full ones). A longer
+// execution than the last still records every event in order, the same
+// history as without a hint; a very long one leaves a hint of
+// maxEventChunk events, which the next, shorter, allocates.
+func TestEventHint(t *testing.T) {
+	const def = `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","End":true,
+		"Iterator":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}`
+	sm := mustParse(t, def)
+	run := func(sm *StateMachine, items int) *Execution {
+		t.Helper()
+		x, err := NewEngine(EngineOptions{Start: t0}).Start(context.Background(), sm, "x", map[string]any{"items": make([]any, items)})
+		if err != nil || x.Status != StatusSucceeded {
+			t.Fatalf("%v %s", err, x.Status)
+		}
+		return x
+	}
+	hint := func() (total, before int) { h := sm.eventHint(); return h.total(), h.before() }
+
+	x := run(sm, 20)
+	n := x.events.n
+	if got := len(x.events.chunks()); n <= 2*firstEventChunk || got < 3 {
+		t.Fatalf("the first execution records %d events in %d chunks, want more than %d in chunks of 8, 16, …", n, got, 2*firstEventChunk)
+	}
+	if total, before := hint(); total != n || before != n {
+		t.Fatalf("hint %d (%d before a wait) after an execution of %d events", total, before, n)
+	}
+	x = run(sm, 20)
+	if c := x.events.chunks(); len(c) != 1 || x.events.full != nil || len(c[0]) != n {
+		t.Errorf("the second execution records %d events in %d chunks, want %d in one", x.events.n, len(c), n)
+	}
+	unhinted := testing.AllocsPerRun(20, func() {
+		atomic.StoreUint32(&sm.historyHint, 0)
+		run(sm, 20)
+	})
+	hinted := testing.AllocsPerRun(20, func() { run(sm, 20) })
+	if unhinted-hinted != 4 {
+		t.Errorf("an execution allocates %v times with the hint, %v without, want 4 fewer", hinted, unhinted)
+	}
+
+	// Short, then long: the long one records its events in order, as it
+	// would on a machine that never ran.
+	short := run(sm, 2).events.n
+	if total, _ := hint(); total != short || short <= firstEventChunk {
+		t.Fatalf("hint %d after an execution of %d events", total, short)
+	}
+	x = run(sm, 100)
+	if c := x.events.chunks(); cap(c[0]) < short || cap(c[0]) >= 2*short {
+		t.Errorf("the long execution's first chunk holds %d events after a hint of %d", cap(c[0]), short)
+	}
+	if got, want := historyJSON(t, x), historyJSON(t, run(mustParse(t, def), 100)); got != want {
+		t.Errorf("history after a shorter execution:\n%s\nwant:\n%s", got, want)
+	}
+	if total, before := hint(); total != maxEventChunk || before != maxEventChunk || x.events.n <= maxEventChunk {
+		t.Errorf("hint %d (%d before a wait) after an execution of %d events, want %d", total, before, x.events.n, maxEventChunk)
+	}
+	x = run(sm, 2)
+	if c := x.events.chunks(); len(c) != 1 || cap(c[0]) != maxEventChunk {
+		t.Errorf("after the long execution, a short one has %d chunks", len(c))
+	}
+	if total, _ := hint(); total != short {
+		t.Errorf("hint %d after an execution of %d events", total, short)
+	}
+}
+
+// TestEventHintWait: an execution that waits leaves how many events it
+// recorded before the wait, and the next one's first chunk holds only
+// those, so that while it is parked it holds no more than without a hint;
+// the second chunk makes room for the rest. A wait that lasts 0s is no
+// wait.
+func TestEventHintWait(t *testing.T) {
+	sm := mustParse(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"W"},
+		"W":{"Type":"Wait","Seconds":3600,"Next":"M"},
+		"M":{"Type":"Map","ItemsPath":"$.items","End":true,"Iterator":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}`)
+	ctx := context.Background()
+	start := func(waits map[string]time.Duration) (*Engine, *Execution) {
+		t.Helper()
+		e := NewEngine(EngineOptions{Start: t0, WaitOverrides: waits})
+		x, err := e.Start(ctx, sm, "x", map[string]any{"items": make([]any, 20)})
+		if err != nil || x.Status != StatusRunning {
+			t.Fatalf("%v %s", err, x.Status)
+		}
+		return e, x
+	}
+	e, x := start(nil)
+	parked := x.events.n // ExecutionStarted, PassStateEntered, PassStateExited, WaitStateEntered
+	e.RunUntilIdle(ctx)
+	want := historyJSON(t, x)
+	n := x.events.n
+	if h := sm.eventHint(); h.total() != n || h.before() != parked || parked != 4 {
+		t.Fatalf("hint %d (%d before a wait) after an execution of %d events, %d before its wait", h.total(), h.before(), n, parked)
+	}
+	e, x = start(nil)
+	if c := x.events.chunks(); len(c) != 1 || cap(c[0]) != firstEventChunk {
+		t.Errorf("a parked execution holds chunks of %d events", len(c))
+	}
+	e.RunUntilIdle(ctx)
+	if c := x.events.chunks(); len(c) != 2 || cap(c[0])+cap(c[1]) < n || cap(c[1]) >= n+firstEventChunk {
+		t.Errorf("an execution of %d events holds %d chunks, the first of %d", n, len(c), cap(c[0]))
+	}
+	if got := historyJSON(t, x); got != want {
+		t.Errorf("history:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Waits of 0s: the history is allocated in one chunk.
+	e, _ = start(map[string]time.Duration{"W": 0})
+	e.RunUntilIdle(ctx)
+	if h := sm.eventHint(); h.total() != n || h.before() != n {
+		t.Fatalf("hint %d (%d before a wait) after an execution of %d events that did not wait", h.total(), h.before(), n)
+	}
+	e, x = start(map[string]time.Duration{"W": 0})
+	e.RunUntilIdle(ctx)
+	if c := x.events.chunks(); len(c) != 1 || x.events.n != n {
+		t.Errorf("an execution that does not wait records %d events in %d chunks", x.events.n, len(c))
+	}
+}
+
+// TestEventLogHinted grows logs with hints of every size up to 300 events
+// (some of them recorded before a wait) to 800 events, against a log
+// without a hint: the events stay in order, no chunk holds more than
+// maxEventChunk events, the first holds those recorded before the wait,
+// the first two those recorded in all, and a log longer than the hint has
+// room for at most firstEventChunk events more than a log without one, in
+// no more chunks.
+func TestEventLogHinted(t *testing.T) {
+	room := func(l *eventLog) int {
+		r := 0
+		for _, c := range l.chunks() {
+			r += cap(c)
+		}
+		return r
+	}
+	var plain eventLog
+	plainRoom := make([]int, 801)
+	plainChunks := make([]int, 801)
+	for n := 1; n <= 800; n++ {
+		plain.add(event{at: int64(n)})
+		plainRoom[n], plainChunks[n] = room(&plain), len(plain.chunks())
+	}
+	for total := range 301 {
+		for _, before := range []int{0, 1, 4, 8, 9, 14, total / 3, total - 1, total} {
+			before = max(min(before, total), 0)
+			h := eventHint(min(total, maxEventChunk) | min(before, maxEventChunk)<<16)
+			var l eventLog
+			r, chunks := 0, 0 // the log's room and chunks
+			hinted := 0       // the room the hint gave
+			for n := 1; n <= 800; n++ {
+				if len(l.cur) == cap(l.cur) {
+					l.grow(h)
+					r, chunks = r+cap(l.cur), chunks+1
+					if chunks <= 2 {
+						hinted = r
+					}
+					if cap(l.cur) > maxEventChunk {
+						t.Fatalf("hint %d/%d: a chunk holds %d", before, total, cap(l.cur))
+					}
+				}
+				l.cur = append(l.cur, event{at: int64(n)})
+				l.n++
+				if n == 1 && (cap(l.cur) < min(before, maxEventChunk) || cap(l.cur) < firstEventChunk) {
+					t.Fatalf("hint %d/%d: the first chunk holds %d", before, total, cap(l.cur))
+				}
+				if n <= min(total, maxEventChunk) && chunks > 2 {
+					t.Fatalf("hint %d/%d: %d events in %d chunks", before, total, n, chunks)
+				}
+				if n > hinted && (r > plainRoom[n]+firstEventChunk || chunks > plainChunks[n]) {
+					t.Fatalf("hint %d/%d, %d events: room for %d in %d chunks, for %d in %d without the hint",
+						before, total, n, r, chunks, plainRoom[n], plainChunks[n])
+				}
+			}
+			if r != room(&l) || chunks != len(l.chunks()) {
+				t.Fatalf("hint %d/%d: counted room for %d in %d chunks, the log has %d in %d", before, total, r, chunks, room(&l), len(l.chunks()))
+			}
+			for i, ev := range l.all {
+				if ev.at != int64(i+1) {
+					t.Fatalf("hint %d/%d: event %d has at %d", before, total, i, ev.at)
+				}
+			}
+		}
+	}
+}
+
+// TestHintOf: an execution's hint counts its events, and those recorded
+// before its clock first moved on by more than hintWait, wherever the wait
+// falls (in the first chunk, a later one, the last event), both at most
+// maxEventChunk.
+func TestHintOf(t *testing.T) {
+	for n := 1; n <= 300; n++ {
+		for k := 1; k <= n+1; k++ { // events before the wait (n+1: none)
+			var l eventLog
+			at := func(i int) int64 {
+				if i < k {
+					return int64(i) * int64(time.Millisecond) // the clock flowing
+				}
+				return int64(i)*int64(time.Millisecond) + int64(time.Hour)
+			}
+			for i := range n {
+				l.add(event{at: at(i)})
+			}
+			h := hintOf(&l, at(n))
+			if h.total() != min(n+1, maxEventChunk) || h.before() != min(k, n+1, maxEventChunk) {
+				t.Fatalf("%d events, %d before the wait: hint %d, %d before", n+1, k, h.total(), h.before())
+			}
+		}
+	}
+}
