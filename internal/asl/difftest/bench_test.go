@@ -78,9 +78,9 @@ var pairs sync.Map // workload name → pairRates
 
 // peerRuns is how many times bench.mjs runs per workload. One run of 300
 // executions lasts about half a second, so a load spike on a shared
-// machine can halve it: the median of three keeps one disturbed run from
+// machine can halve it: the median of five keeps two disturbed runs from
 // deciding the ratio.
-const peerRuns = 3
+const peerRuns = 5
 
 // ourPairTime is how long parcours runs right after each bench.mjs run.
 const ourPairTime = 300 * time.Millisecond
@@ -95,8 +95,8 @@ type pairRates struct{ peer, ours, ratio float64 }
 
 // pairedRates measures (once per workload: the benchmark's b.N rounds do
 // not restart node) peerRuns pairs: bench.mjs (300 executions after 100
-// untimed), then parcours (100 untimed executions, then as many as fit in
-// ourPairTime).
+// untimed), then parcours (untimed executions for as long as the peer's
+// 100 took, then as many as fit in ourPairTime).
 func pairedRates(b *testing.B, root string, w benchWorkload, p *Prepared) pairRates {
 	b.Helper()
 	if r, ok := pairs.Load(w.name); ok {
@@ -117,12 +117,21 @@ func pairedRates(b *testing.B, root string, w benchWorkload, p *Prepared) pairRa
 			b.Fatalf("bench.mjs %s: %v", w.name, err)
 		}
 		var res struct {
-			PerSecond float64 `json:"per_second"`
+			PerSecond     float64 `json:"per_second"`
+			WarmupSeconds float64 `json:"warmup_seconds"`
 		}
 		if err := json.Unmarshal(out, &res); err != nil || res.PerSecond <= 0 {
 			b.Fatalf("bench.mjs %s printed %q: %v", w.name, out, err)
 		}
-		for range peerExecutions / 3 {
+		// Warm up as long as the peer did (at least peerExecutions/3
+		// executions): 100 executions last 2 ms where the peer's 100
+		// last about 100 ms, and parcours' first executions after node
+		// ran are slower and vary more than its later ones. In 10
+		// alternating pairs on an idle machine (welcome), warming up
+		// by count gave ratios of 40–64× (median 49), by the peer's
+		// time 47–58× (median 53).
+		warm := time.Duration(res.WarmupSeconds * float64(time.Second))
+		for n, start := 0, time.Now(); n < peerExecutions/3 || time.Since(start) < warm; n++ {
 			executeEnded(b, ctx, p)
 		}
 		n, start := 0, time.Now()

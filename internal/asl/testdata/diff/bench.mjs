@@ -1,10 +1,11 @@
 // bench.mjs runs one differential case N times, one execution after the
 // other, through aws-local-stepfunctions' library API and prints
-// {"executions","seconds","per_second"}. The state machine is built (and its
+// {"executions","seconds","per_second","warmup_seconds"}. The state machine is built (and its
 // definition validated) once, as parcours' benchmark parses it once, and N/3
 // untimed executions run first so V8 has compiled the hot code (Go's side
 // is compiled ahead of time and its benchmark also runs untimed rounds
-// first); without them the peer measures 15–25 % slower.
+// first); without them the peer measures 15–25 % slower. It prints how
+// long they took (warmup_seconds): parcours warms up as long.
 //
 // Usage: node bench.mjs <case file> <case name> <N>
 import { readFileSync } from 'node:fs';
@@ -33,8 +34,10 @@ async function once() {
   }
 }
 
+const warm = process.hrtime.bigint();
 for (let i = 0; i < Math.ceil(count / 3); i++) await once();
 const start = process.hrtime.bigint();
 for (let i = 0; i < count; i++) await once();
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-process.stdout.write(JSON.stringify({ executions: count, seconds, per_second: count / seconds }) + '\n');
+const warmup_seconds = Number(start - warm) / 1e9;
+process.stdout.write(JSON.stringify({ executions: count, seconds, per_second: count / seconds, warmup_seconds }) + '\n');
