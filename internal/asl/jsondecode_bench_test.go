@@ -49,8 +49,8 @@ func BenchmarkDecodeProfileStd(b *testing.B) {
 
 // BenchmarkDecodeProfileArena is BenchmarkDecodeProfile as the engine
 // decodes: objects made from an objectArena (States.StringToJson passes the
-// engine's). A fresh arena every 8 decodes: an arena's blocks hold 32
-// objects and 64 members, a profile takes 6 objects and 24 members, so
+// engine's). A fresh arena every 8 decodes: an arena's blocks hold 35
+// objects and 83 members, a profile takes 6 objects and 24 members, so
 // every few decodes pay for new blocks, as in the engine.
 func BenchmarkDecodeProfileArena(b *testing.B) {
 	doc := profileDoc(b)
