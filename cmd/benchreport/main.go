@@ -35,7 +35,7 @@ func main() {
 	root := flag.String("root", ".", "repository root")
 	out := flag.String("out", "docs/benchmarks.md", "markdown file to write (empty: print only)")
 	benchtime := flag.String("benchtime", "300ms", "go test -benchtime for the micro-benchmarks")
-	engineTime := flag.String("engine-benchtime", "1s", "go test -benchtime for BenchmarkEngineVsPeer (parcours' side; the peer always runs bench.mjs's 300 executions)")
+	engineTime := flag.String("engine-benchtime", "1s", "go test -benchtime for BenchmarkEngineVsPeer (parcours' side; the peer always runs bench.mjs's 900 executions)")
 	initRuns := flag.Int("init-runs", 20, "cold starts per function for the init time")
 	e2eCount := flag.Int("e2e-webhooks", 400, "webhooks per concurrency level through the dev stack")
 	flag.Parse()

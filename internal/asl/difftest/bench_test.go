@@ -17,9 +17,13 @@ import (
 	"github.com/parcours/parcours/internal/modroot"
 )
 
-// peerExecutions is how many executions bench.mjs runs per workload: enough
-// for a stable rate, few enough to keep `make bench` within seconds.
-const peerExecutions = 300
+// peerExecutions is how many executions bench.mjs runs per workload (after
+// a third as many untimed): enough for both sides to reach their steady
+// rate. The peer's rate rises with its warm-up as V8 optimises: on the
+// welcome journey (4 runs each, idle machine) 1,096–1,416 exec/s after
+// 100 untimed executions, 1,007–1,603 (3 of 4 over 1,500) after 300, and
+// 1,383–1,576 after 1,000.
+const peerExecutions = 900
 
 // benchWorkload is one definition and case run by both engines.
 type benchWorkload struct {
@@ -76,8 +80,8 @@ func benchWorkloads(b *testing.B, root string) []benchWorkload {
 
 var pairs sync.Map // workload name → pairRates
 
-// peerRuns is how many times bench.mjs runs per workload. One run of 300
-// executions lasts about half a second, so a load spike on a shared
+// peerRuns is how many times bench.mjs runs per workload. One run of 900
+// executions lasts about a second, so a load spike on a shared
 // machine can halve it: the median of five keeps two disturbed runs from
 // deciding the ratio.
 const peerRuns = 5
@@ -94,9 +98,9 @@ const ourPairTime = 300 * time.Millisecond
 type pairRates struct{ peer, ours, ratio float64 }
 
 // pairedRates measures (once per workload: the benchmark's b.N rounds do
-// not restart node) peerRuns pairs: bench.mjs (300 executions after 100
-// untimed), then parcours (untimed executions for as long as the peer's
-// 100 took, then as many as fit in ourPairTime).
+// not restart node) peerRuns pairs: bench.mjs (peerExecutions after a
+// third as many untimed), then parcours (untimed executions for as long as
+// the peer's took, then as many as fit in ourPairTime).
 func pairedRates(b *testing.B, root string, w benchWorkload, p *Prepared) pairRates {
 	b.Helper()
 	if r, ok := pairs.Load(w.name); ok {
@@ -124,12 +128,13 @@ func pairedRates(b *testing.B, root string, w benchWorkload, p *Prepared) pairRa
 			b.Fatalf("bench.mjs %s printed %q: %v", w.name, out, err)
 		}
 		// Warm up as long as the peer did (at least peerExecutions/3
-		// executions): 100 executions last 2 ms where the peer's 100
-		// last about 100 ms, and parcours' first executions after node
-		// ran are slower and vary more than its later ones. In 10
-		// alternating pairs on an idle machine (welcome), warming up
-		// by count gave ratios of 40–64× (median 49), by the peer's
-		// time 47–58× (median 53).
+		// executions): parcours' first executions after node ran are
+		// slower and vary more than its later ones, and its untimed
+		// executions last a fiftieth of the peer's. Both sides are then
+		// at their steady rates: warming up parcours alone for longer
+		// while the peer warmed up for 100 executions measured the peer
+		// below its own (15–20 % on welcome) and made the ratio that
+		// much larger.
 		warm := time.Duration(res.WarmupSeconds * float64(time.Second))
 		for n, start := 0, time.Now(); n < peerExecutions/3 || time.Since(start) < warm; n++ {
 			executeEnded(b, ctx, p)
