@@ -94,13 +94,13 @@ func (e *Engine) contextObject(r *run) *Object {
 	}
 	x := r.exec
 	state := newObject(3) // in key order
-	state.members[0] = Member{"EnteredTime", formatTime(r.entered)}
-	state.members[1] = Member{"Name", r.name}
-	state.members[2] = Member{"RetryCount", intNumber(int64(r.retryCount))}
+	state.ms[0] = Member{"EnteredTime", formatTime(r.entered)}
+	state.ms[1] = Member{"Name", r.name}
+	state.ms[2] = Member{"RetryCount", intNumber(int64(r.retryCount))}
 	r.ctx = newObject(3)
-	r.ctx.members[0] = Member{"Execution", e.ctxExecution(x)}
-	r.ctx.members[1] = Member{"State", state}
-	r.ctx.members[2] = Member{"StateMachine", x.ctxSM}
+	r.ctx.ms[0] = Member{"Execution", e.ctxExecution(x)}
+	r.ctx.ms[1] = Member{"State", state}
+	r.ctx.ms[2] = Member{"StateMachine", x.ctxSM}
 	return r.ctx
 }
 
@@ -338,8 +338,8 @@ func (e *Engine) handleError(r *run, ae *Error) (any, string, error) {
 			continue
 		}
 		errOut := newObject(2) // in key order
-		errOut.members[0] = Member{"Cause", ae.Cause}
-		errOut.members[1] = Member{"Error", ae.Name}
+		errOut.ms[0] = Member{"Cause", ae.Cause}
+		errOut.ms[1] = Member{"Error", ae.Name}
 		out, err := e.resultPath(r, c.ResultPath, nil, r.input, errOut)
 		if err != nil {
 			return nil, "", err
@@ -690,10 +690,10 @@ func (e *Engine) startMap(r *run, st *State, eff any) (bool, error) {
 			continue
 		}
 		item := newObject(2) // in key order
-		item.members[0] = Member{"Index", intNumber(int64(i))}
-		item.members[1] = Member{"Value", it}
+		item.ms[0] = Member{"Index", intNumber(int64(i))}
+		item.ms[1] = Member{"Value", it}
 		mapObj := newObject(1)
-		mapObj.members[0] = Member{"Item", item}
+		mapObj.ms[0] = Member{"Item", item}
 		withItem := e.contextObject(r).with(nil, "Map", mapObj)
 		saved := r.ctx
 		r.ctx = withItem

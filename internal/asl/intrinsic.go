@@ -503,16 +503,17 @@ func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if env.eng != nil {
 		a = &env.eng.arena
 	}
-	v, err := decodeJSONIn(s, a)
+	v, err := decodeLazy(s, a)
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
 	}
-	if o, ok := v.(*Object); ok && o != emptyObject {
+	if o, ok := v.(*Object); ok && o != emptyObject && o.lazy == nil {
 		// The text bounds the document's size: at most 3 bytes per byte
 		// (a byte that is not UTF-8 becomes U+FFFD; every escape and token
 		// is written back no longer than it was). The object keeps it, so
 		// a payload holding it is not walked (payloadBound). It is new: no
-		// one else holds it yet.
+		// one else holds it yet. (A lazy object has it already:
+		// lazyBound.)
 		o.bound = clampBound(3 * len(s))
 	}
 	return v, nil
@@ -703,18 +704,19 @@ func fnJSONMerge(_ *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 		return nil, intrinsicErr(f, "only the shallow merge is supported: argument 3 must be false")
 	}
 	// Both are sorted: merge them, b's value winning a shared key.
-	ms := make([]Member, 0, a.Len()+b.Len())
+	am, bm := a.mems(), b.mems()
+	ms := make([]Member, 0, len(am)+len(bm))
 	i, j := 0, 0
-	for i < a.Len() || j < b.Len() {
+	for i < len(am) || j < len(bm) {
 		switch {
-		case j == b.Len() || (i < a.Len() && a.members[i].Key < b.members[j].Key):
-			ms = append(ms, a.members[i])
+		case j == len(bm) || (i < len(am) && am[i].Key < bm[j].Key):
+			ms = append(ms, am[i])
 			i++
-		case i == a.Len() || b.members[j].Key < a.members[i].Key:
-			ms = append(ms, b.members[j])
+		case i == len(am) || bm[j].Key < am[i].Key:
+			ms = append(ms, bm[j])
 			j++
 		default:
-			ms = append(ms, b.members[j])
+			ms = append(ms, bm[j])
 			i++
 			j++
 		}

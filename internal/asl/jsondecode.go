@@ -510,7 +510,7 @@ func (d *jsonDecoder) smallMembers(depth int) (any, error) {
 		d.i = i + 1
 		if n == 1 {
 			o := d.arena.object(1)
-			o.members[0] = ms[0]
+			o.ms[0] = ms[0]
 			return o, nil
 		}
 		return smallObject(ms[:n], d.arena), nil
@@ -523,7 +523,7 @@ func smallObject(ms []Member, a *objectArena) *Object {
 	switch len(ms) {
 	case 1:
 		o := a.object(1)
-		o.members[0] = ms[0]
+		o.ms[0] = ms[0]
 		return o
 	case 2:
 		k0, k1 := ms[0].Key, ms[1].Key
@@ -533,16 +533,16 @@ func smallObject(ms []Member, a *objectArena) *Object {
 			less = k0[0] < k1[0]
 		} else if k0 == k1 {
 			o := a.object(1)
-			o.members[0] = ms[1]
+			o.ms[0] = ms[1]
 			return o
 		} else {
 			less = k0 < k1
 		}
 		o := a.object(2)
 		if less {
-			o.members[0], o.members[1] = ms[0], ms[1]
+			o.ms[0], o.ms[1] = ms[0], ms[1]
 		} else {
-			o.members[0], o.members[1] = ms[1], ms[0]
+			o.ms[0], o.ms[1] = ms[1], ms[0]
 		}
 		return o
 	}
@@ -655,7 +655,7 @@ func (d *jsonDecoder) members(depth, mark int, spare *Object) (any, error) {
 			d.i = i + 1
 			if held {
 				o := objectIn(1, spare, d.arena)
-				o.members[0] = first
+				o.ms[0] = first
 				return o, nil
 			}
 			return d.finishObject(mark, spare), nil
@@ -705,7 +705,7 @@ func (d *jsonDecoder) shapedMembers(depth int) (any, error) {
 	sh.busy = true
 	o := d.arena.object(sh.n)
 	// Where the members go: every pattern's pos is below sh.n (rebuild).
-	base := unsafe.Pointer(unsafe.SliceData(o.members))
+	base := unsafe.Pointer(unsafe.SliceData(o.ms))
 	// Nothing changes the shape while it is busy. p walks sh.pats: it
 	// moves on only while p.more.
 	p := &sh.pats[0]
@@ -925,9 +925,9 @@ func (d *jsonDecoder) shapeMiss(depth int, o *Object, k int, atKey bool) (any, e
 	for j := range k {
 		// Of a repeated key, every copy has the last value decoded: the
 		// Object keeps the last one.
-		d.kv = append(d.kv, o.members[sh.pats[j].pos])
+		d.kv = append(d.kv, o.ms[sh.pats[j].pos])
 	}
-	clear(o.members)
+	clear(o.ms)
 	if atKey {
 		return d.members(depth, mark, o)
 	}
@@ -959,19 +959,19 @@ func membersObjectIn(ms []Member, spare *Object, a *objectArena) *Object {
 	switch {
 	case n == 1:
 		o := objectIn(1, spare, a)
-		o.members[0] = ms[0]
+		o.ms[0] = ms[0]
 		return o
 	case n == 2:
 		switch c := strings.Compare(ms[0].Key, ms[1].Key); {
 		case c == 0:
 			o := objectIn(1, spare, a)
-			o.members[0] = ms[1]
+			o.ms[0] = ms[1]
 			return o
 		case c > 0:
 			ms[0], ms[1] = ms[1], ms[0]
 		}
 		o := objectIn(2, spare, a)
-		o.members[0], o.members[1] = ms[0], ms[1]
+		o.ms[0], o.ms[1] = ms[0], ms[1]
 		return o
 	case n > 32:
 		return objectOf(ms)
@@ -979,8 +979,8 @@ func membersObjectIn(ms []Member, spare *Object, a *objectArena) *Object {
 	var order [32]uint8
 	k := membersOrder(ms, &order)
 	o := objectIn(k, spare, a)
-	for j := range o.members {
-		o.members[j] = ms[order[j]]
+	for j := range o.ms {
+		o.ms[j] = ms[order[j]]
 	}
 	return o
 }
@@ -1117,8 +1117,8 @@ func (d *jsonDecoder) shapedObject(ms []Member, spare *Object) *Object {
 		sh.rebuild(ms)
 	}
 	o := objectIn(sh.n, spare, d.arena)
-	for j := range o.members {
-		o.members[j] = ms[sh.order[j]]
+	for j := range o.ms {
+		o.ms[j] = ms[sh.order[j]]
 	}
 	return o
 }
@@ -1187,8 +1187,8 @@ func (sh *objectShape) rebuild(ms []Member) {
 // has room for n members (spare's members are zero), else from a (nil:
 // allocated on its own).
 func objectIn(n int, spare *Object, a *objectArena) *Object {
-	if spare != nil && n <= cap(spare.members) {
-		spare.members = spare.members[:n]
+	if spare != nil && n <= cap(spare.ms) {
+		spare.ms = spare.ms[:n]
 		return spare
 	}
 	return a.object(n)

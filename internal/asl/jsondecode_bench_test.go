@@ -67,3 +67,18 @@ func BenchmarkDecodeProfileArena(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanLazyProfile is what States.StringToJson does with a
+// profile it has not read last: validate it and locate its members
+// (lazy.go), against the shape of the one before.
+func BenchmarkScanLazyProfile(b *testing.B) {
+	doc := profileDoc(b)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if scanLazy(doc) == nil {
+			b.Fatal("not lazy")
+		}
+	}
+}

@@ -136,7 +136,7 @@ func checkFastDoc(t *testing.T, d *jsonDecoder, doc string) bool {
 	if !ok || len(pats) == 0 || o.Len() != len(pats) {
 		return false
 	}
-	for _, m := range o.members {
+	for _, m := range o.ms {
 		found := false
 		for _, p := range pats {
 			found = found || len(p) == len(m.Key) && unsafe.StringData(p) == unsafe.StringData(m.Key)

@@ -78,7 +78,7 @@ func checkWith(t *testing.T, d *jsonDecoder, doc string) bool {
 	if !ok || o.Len() == 0 || len(pats) == 0 {
 		return false
 	}
-	k := o.members[0].Key
+	k := o.ms[0].Key
 	for _, p := range pats {
 		if len(p) == len(k) && unsafe.StringData(p) == unsafe.StringData(k) {
 			return true

@@ -108,9 +108,9 @@ func checkObjectsSorted(t *testing.T, doc string, v any) {
 	t.Helper()
 	switch x := v.(type) {
 	case *Object:
-		for i, m := range x.members {
-			if i > 0 && x.members[i-1].Key >= m.Key {
-				t.Fatalf("%s: members %v not in key order", doc, x.members)
+		for i, m := range x.ms {
+			if i > 0 && x.ms[i-1].Key >= m.Key {
+				t.Fatalf("%s: members %v not in key order", doc, x.ms)
 			}
 			checkObjectsSorted(t, doc, m.Value)
 		}

@@ -237,8 +237,8 @@ func TestMembersObject(t *testing.T) {
 			}
 			want = append(want, ref[i])
 		}
-		if len(got.members) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got.members, want)) {
-			t.Fatalf("%v: membersObject %v, want %v", given, got.members, want)
+		if len(got.ms) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got.ms, want)) {
+			t.Fatalf("%v: membersObject %v, want %v", given, got.ms, want)
 		}
 	}
 }

@@ -25,11 +25,29 @@ import (
 // one allocation, copied with one memmove and read without hashing; a map
 // costs a header, groups, a random seed and a hash per key.
 type Object struct {
-	members []Member
+	// ms are the members of an object made by the engine (written only
+	// by whoever made it, before anyone else sees it). Code reading an
+	// Object it did not make calls mems: ms is nil while lazy is not.
+	ms []Member
 	// bound, when above 0, is an upper bound of the object's payload size
 	// (payloadBound), worked out when the object was made from values
 	// whose sizes were at hand (Normalize); 0 when not known.
 	bound int32
+	// lazy, when not nil, is the text States.StringToJson validated but
+	// did not decode (lazy.go): Get reads a key from it, anything else
+	// (mems) decodes it all, once.
+	lazy *lazyObject
+}
+
+// mems returns the members, decoding a lazy object.
+func (o *Object) mems() []Member {
+	if o == nil {
+		return nil
+	}
+	if o.lazy != nil {
+		return o.lazy.object().ms
+	}
+	return o.ms
 }
 
 // Member is one key and its value.
@@ -39,20 +57,18 @@ type Member struct {
 }
 
 // Len is the number of members.
-func (o *Object) Len() int {
-	if o == nil {
-		return 0
-	}
-	return len(o.members)
-}
+func (o *Object) Len() int { return len(o.mems()) }
 
 // Get returns the value of key.
 func (o *Object) Get(key string) (any, bool) {
+	if o != nil && o.lazy != nil {
+		return o.lazy.get(key, nil)
+	}
 	i := o.index(key)
 	if i < 0 {
 		return nil, false
 	}
-	return o.members[i].Value, true
+	return o.ms[i].Value, true
 }
 
 // getHinted is Get for a path segment's name: it tries first the index
@@ -64,7 +80,10 @@ func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 	if o == nil {
 		return nil, false
 	}
-	if ms, h := o.members, int(atomic.LoadInt32(hint)); h < len(ms) {
+	if o.lazy != nil {
+		return o.lazy.get(key, hint)
+	}
+	if ms, h := o.ms, int(atomic.LoadInt32(hint)); h < len(ms) {
 		// Keys of definitions (paths, templates) and of decoded shapes are
 		// interned: a hit is usually the same string.
 		if m := &ms[h]; len(m.Key) == len(key) && (unsafe.StringData(m.Key) == unsafe.StringData(key) || m.Key == key) {
@@ -76,7 +95,7 @@ func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 		return nil, false
 	}
 	atomic.StoreInt32(hint, int32(i))
-	return o.members[i].Value, true
+	return o.ms[i].Value, true
 }
 
 // intern returns the canonical copy of s: the keys and path names of
@@ -84,12 +103,9 @@ func (o *Object) getHinted(key string, hint *int32) (any, bool) {
 // comparing them (getHinted) usually ends at the pointer.
 func intern(s string) string { return unique.Make(s).Value() }
 
-// index returns key's index, or -1.
+// index returns key's index in o.mems(), or -1.
 func (o *Object) index(key string) int {
-	if o == nil {
-		return -1
-	}
-	ms := o.members
+	ms := o.mems()
 	lo := 0
 	if len(ms) > 8 {
 		// Binary search down to a run of at most 8 members.
@@ -116,10 +132,7 @@ func (o *Object) index(key string) int {
 
 // find returns key's index, or where it would be inserted.
 func (o *Object) find(key string) (int, bool) {
-	if o == nil {
-		return 0, false
-	}
-	ms := o.members
+	ms := o.mems()
 	if len(ms) <= 8 {
 		for i := range ms {
 			switch c := strings.Compare(ms[i].Key, key); {
@@ -137,10 +150,7 @@ func (o *Object) find(key string) (int, bool) {
 // All yields the members in key order.
 func (o *Object) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
-		if o == nil {
-			return
-		}
-		for _, m := range o.members {
+		for _, m := range o.mems() {
 			if !yield(m.Key, m.Value) {
 				return
 			}
@@ -152,19 +162,17 @@ func (o *Object) All() iter.Seq2[string, any] {
 // replaced), made from a (nil: allocated on its own).
 func (o *Object) with(a *objectArena, key string, v any) *Object {
 	i, ok := o.find(key)
-	n := o.Len()
+	ms := o.mems()
 	if ok {
-		out := a.object(n)
-		copy(out.members, o.members)
-		out.members[i].Value = v
+		out := a.object(len(ms))
+		copy(out.ms, ms)
+		out.ms[i].Value = v
 		return out
 	}
-	out := a.object(n + 1)
-	if o != nil {
-		copy(out.members, o.members[:i])
-		copy(out.members[i+1:], o.members[i:])
-	}
-	out.members[i] = Member{key, v}
+	out := a.object(len(ms) + 1)
+	copy(out.ms, ms[:i])
+	copy(out.ms[i+1:], ms[i:])
+	out.ms[i] = Member{key, v}
 	return out
 }
 
@@ -181,7 +189,7 @@ func (o *Object) String() string {
 }
 
 // emptyObject is {}: shared, as every Object is immutable.
-var emptyObject = &Object{members: []Member{}}
+var emptyObject = &Object{ms: []Member{}}
 
 // newObject returns an Object of n members for the caller to fill in key
 // order before anyone else sees it. Up to 32 members, the Object and its
@@ -195,66 +203,66 @@ func newObject(n int) *Object {
 			o Object
 			a [1]Member
 		})
-		x.o.members = x.a[:]
+		x.o.ms = x.a[:]
 		return &x.o
 	case n == 2:
 		x := new(struct {
 			o Object
 			a [2]Member
 		})
-		x.o.members = x.a[:]
+		x.o.ms = x.a[:]
 		return &x.o
 	case n <= 4:
 		x := new(struct {
 			o Object
 			a [4]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	case n <= 6:
 		x := new(struct {
 			o Object
 			a [6]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	case n <= 8:
 		x := new(struct {
 			o Object
 			a [8]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	case n <= 12:
 		x := new(struct {
 			o Object
 			a [12]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	case n <= 16:
 		x := new(struct {
 			o Object
 			a [16]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	case n <= 24:
 		x := new(struct {
 			o Object
 			a [24]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	case n <= 32:
 		x := new(struct {
 			o Object
 			a [32]Member
 		})
-		x.o.members = x.a[:n]
+		x.o.ms = x.a[:n]
 		return &x.o
 	}
-	return &Object{members: make([]Member, n)}
+	return &Object{ms: make([]Member, n)}
 }
 
 // objectArena hands out small Objects and their members from shared
@@ -300,7 +308,7 @@ func (a *objectArena) object(n int) *Object {
 	}
 	o := &a.objs[a.oi]
 	a.oi++
-	o.members = a.ms[a.mi : a.mi+n : a.mi+n]
+	o.ms = a.ms[a.mi : a.mi+n : a.mi+n]
 	a.mi += n
 	return o
 }
@@ -318,7 +326,7 @@ func objectOf(ms []Member) *Object {
 	}
 	if sorted {
 		o := newObject(len(ms))
-		copy(o.members, ms)
+		copy(o.ms, ms)
 		return o
 	}
 	if len(ms) > 32 {
@@ -334,7 +342,7 @@ func objectOf(ms []Member) *Object {
 			n++
 		}
 		o := newObject(n)
-		copy(o.members, ms[:n])
+		copy(o.ms, ms[:n])
 		return o
 	}
 	return membersObject(ms) // up to 32 members: jsondecode.go's sort
@@ -355,10 +363,10 @@ func objectFromMap(m map[string]any) *Object {
 	o := newObject(len(m))
 	i := 0
 	for k, v := range m {
-		o.members[i] = Member{k, v}
+		o.ms[i] = Member{k, v}
 		i++
 	}
-	sortMembers(o.members)
+	sortMembers(o.ms)
 	return o
 }
 
@@ -376,7 +384,7 @@ func plain(v any) (any, bool) {
 	case *Object:
 		m := make(map[string]any, x.Len())
 		if x != nil {
-			for _, mb := range x.members {
+			for _, mb := range x.mems() {
 				m[mb.Key], _ = plain(mb.Value)
 			}
 		}
@@ -425,7 +433,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		return append(dst, x...), nil
 	case *Object:
 		dst = append(dst, '{')
-		for i, m := range x.members {
+		for i, m := range x.mems() {
 			if i > 0 {
 				dst = append(dst, ',')
 			}

@@ -28,8 +28,8 @@ func TestObjectFromMap(t *testing.T) {
 				m[k.String()] = i
 			}
 			o := objectFromMap(m)
-			if !slices.IsSortedFunc(o.members, func(a, b Member) int { return strings.Compare(a.Key, b.Key) }) {
-				t.Fatalf("n=%d: not in key order: %v", n, o.members)
+			if !slices.IsSortedFunc(o.ms, func(a, b Member) int { return strings.Compare(a.Key, b.Key) }) {
+				t.Fatalf("n=%d: not in key order: %v", n, o.ms)
 			}
 			if got := Plain(o); !reflect.DeepEqual(got, m) {
 				t.Fatalf("n=%d: members %v, map %v", n, got, m)
@@ -64,7 +64,7 @@ func TestObjectOf(t *testing.T) {
 			if got := Plain(o); !reflect.DeepEqual(got, want) {
 				t.Fatalf("n=%d: objectOf = %v, want %v", n, got, want)
 			}
-			if !slices.IsSortedFunc(o.members, func(a, b Member) int { return strings.Compare(a.Key, b.Key) }) {
+			if !slices.IsSortedFunc(o.ms, func(a, b Member) int { return strings.Compare(a.Key, b.Key) }) {
 				t.Fatalf("n=%d: not sorted: %s", n, o)
 			}
 		}

@@ -459,7 +459,7 @@ func apply(out []any, v any, sg *pathSeg, root any) []any {
 				}
 			}
 		case *Object:
-			for _, m := range x.members {
+			for _, m := range x.mems() {
 				if sg.filter.test(m.Value, root) {
 					out = append(out, m.Value)
 				}
@@ -487,7 +487,7 @@ func appendChildren(out []any, v any) []any {
 	case []any:
 		out = append(out, x...)
 	case *Object:
-		for _, m := range x.members {
+		for _, m := range x.mems() {
 			out = append(out, m.Value)
 		}
 	}
@@ -504,7 +504,7 @@ func applyRecursive(out []any, v any, sg *pathSeg, root any) []any {
 			out = applyRecursive(out, e, sg, root)
 		}
 	case *Object:
-		for _, m := range x.members {
+		for _, m := range x.mems() {
 			out = applyRecursive(out, m.Value, sg, root)
 		}
 	}
@@ -775,6 +775,6 @@ func buildPath(segs []pathSeg, v any) (any, error) {
 		return nil, err
 	}
 	o := newObject(1)
-	o.members[0] = Member{segs[0].name, child}
+	o.ms[0] = Member{segs[0].name, child}
 	return o, nil
 }

@@ -109,8 +109,9 @@ func payloadBound(v any, limit int) int {
 		if x != nil && x.bound > 0 {
 			return int(x.bound)
 		}
-		n := 2 + 2*x.Len() // braces, commas and colons
-		for _, m := range x.members {
+		ms := x.mems()
+		n := 2 + 2*len(ms) // braces, commas and colons
+		for _, m := range ms {
 			n += 2 + 6*len(m.Key) + payloadBound(m.Value, limit)
 			if n > limit {
 				return n

@@ -390,8 +390,8 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 	case tLit:
 		return t.lit, t.bound, nil
 	case tObj:
-		out := e.arena.object(t.proto.Len())
-		copy(out.members, t.proto.members)
+		out := e.arena.object(len(t.proto.ms))
+		copy(out.ms, t.proto.ms)
 		b := t.bound
 		for i := range t.fields {
 			f := &t.fields[i]
@@ -415,7 +415,7 @@ func (e *Engine) evalTemplate(r *run, field string, t *tmpl, input any, in int32
 					return nil, 0, err
 				}
 			}
-			out.members[f.idx].Value = v
+			out.ms[f.idx].Value = v
 			b = addBounds(b, vb)
 		}
 		return out, b, nil
@@ -560,14 +560,14 @@ func (e *Engine) ctxPath(r *run, p *Path, input any) (any, bool) {
 func (e *Engine) ctxExecution(x *Execution) *Object {
 	if x.ctxExec == nil {
 		x.ctxExec = newObject(5) // in key order
-		x.ctxExec.members[0] = Member{"Id", x.ARN}
-		x.ctxExec.members[1] = Member{"Input", x.Input}
-		x.ctxExec.members[2] = Member{"Name", x.nameValue()}
-		x.ctxExec.members[3] = Member{"RoleArn", roleARN}
-		x.ctxExec.members[4] = Member{"StartTime", x.startTime()}
+		x.ctxExec.ms[0] = Member{"Id", x.ARN}
+		x.ctxExec.ms[1] = Member{"Input", x.Input}
+		x.ctxExec.ms[2] = Member{"Name", x.nameValue()}
+		x.ctxExec.ms[3] = Member{"RoleArn", roleARN}
+		x.ctxExec.ms[4] = Member{"StartTime", x.startTime()}
 		x.ctxSM = newObject(2)
-		x.ctxSM.members[0] = Member{"Id", "arn:aws:states:local:000000000000:stateMachine:" + x.smName}
-		x.ctxSM.members[1] = Member{"Name", x.smName}
+		x.ctxSM.ms[0] = Member{"Id", "arn:aws:states:local:000000000000:stateMachine:" + x.smName}
+		x.ctxSM.ms[1] = Member{"Name", x.smName}
 	}
 	return x.ctxExec
 }

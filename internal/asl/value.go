@@ -51,12 +51,12 @@ func normalize(v any) (any, bool, error) {
 		return x, false, nil
 	case map[string]any:
 		o := objectFromMap(x)
-		for i := range o.members {
-			n, _, err := normalize(o.members[i].Value)
+		for i := range o.ms {
+			n, _, err := normalize(o.ms[i].Value)
 			if err != nil {
 				return nil, false, err
 			}
-			o.members[i].Value = n
+			o.ms[i].Value = n
 		}
 		if o != emptyObject {
 			// The members' sizes are at hand (their objects' bounds
@@ -324,11 +324,15 @@ func jsonEqual(a, b any) bool {
 		return true
 	case *Object:
 		y, ok := b.(*Object)
-		if !ok || x.Len() != y.Len() {
+		if !ok {
 			return false
 		}
-		for i := range x.Len() {
-			if x.members[i].Key != y.members[i].Key || !jsonEqual(x.members[i].Value, y.members[i].Value) {
+		xm, ym := x.mems(), y.mems()
+		if len(xm) != len(ym) {
+			return false
+		}
+		for i := range xm {
+			if xm[i].Key != ym[i].Key || !jsonEqual(xm[i].Value, ym[i].Value) {
 				return false
 			}
 		}
