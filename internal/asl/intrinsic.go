@@ -507,15 +507,6 @@ func fnStringToJSON(env *intrinsicEnv, args []any, f *Intrinsic) (any, error) {
 	if err != nil {
 		return nil, intrinsicErr(f, "the string is not valid JSON: %v", err)
 	}
-	if o, ok := v.(*Object); ok && o != emptyObject && o.lazy == nil {
-		// The text bounds the document's size: at most 3 bytes per byte
-		// (a byte that is not UTF-8 becomes U+FFFD; every escape and token
-		// is written back no longer than it was). The object keeps it, so
-		// a payload holding it is not walked (payloadBound). It is new: no
-		// one else holds it yet. (A lazy object has it already:
-		// lazyBound.)
-		o.bound = clampBound(3 * len(s))
-	}
 	return v, nil
 }
 

@@ -253,16 +253,7 @@ func (d *jsonDecoder) space() {
 	d.spaceSlow()
 }
 
-func (d *jsonDecoder) spaceSlow() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
+func (d *jsonDecoder) spaceSlow() { d.i = skipSpaceSlow(d.b, d.i) }
 
 func (d *jsonDecoder) value(depth int) (any, error) {
 	if d.i >= len(d.b) {

@@ -69,12 +69,17 @@ const maxLazyMembers = 32
 // decodeLazy is decodeJSONIn for States.StringToJson: an object whose
 // top-level keys are plain is returned lazy; any other text, and every
 // text that is not valid JSON, is decoded as before (so an error is the
-// decoder's own).
+// decoder's own). An object, lazy or not, keeps its text's bound
+// (textBound).
 func decodeLazy(s string, a *objectArena) (any, error) {
 	if o := scanLazy(s); o != nil {
 		return o, nil
 	}
-	return decodeJSONIn(s, a)
+	v, err := decodeJSONIn(s, a)
+	if o, ok := v.(*Object); ok && o != emptyObject {
+		o.bound = textBound(s) // new: no one else holds it yet
+	}
+	return v, err
 }
 
 // scanLazy returns s as a lazy Object when s is a valid JSON object with
@@ -106,12 +111,13 @@ func scanLazy(s string) *Object {
 	return scanGeneric(s, i)
 }
 
-// lazyBound is the payload bound of a lazy object of text s (Object.bound):
-// its JSON takes at most 3 bytes per byte of the text (a byte that is not
-// UTF-8 becomes U+FFFD; every escape and token is written back no longer
-// than it was), so a payload holding it is not walked (payloadBound), and
-// not decoded. It is set before the object is published.
-func lazyBound(s string) int32 { return clampBound(3 * len(s)) }
+// textBound is the payload bound of an object decoded from text s
+// (Object.bound): its JSON takes at most 3 bytes per byte of the text (a
+// byte that is not UTF-8 becomes U+FFFD; every escape and token is written
+// back no longer than it was), so a payload holding it is not walked
+// (payloadBound), nor a lazy one decoded. A lazy object's is set before
+// the object is published.
+func textBound(s string) int32 { return clampBound(3 * len(s)) }
 
 // A lazyShape is a compact object's text with its strings' contents, its
 // numbers and its literals taken out (the holes): the top-level keys of
@@ -301,7 +307,7 @@ loop:
 	}
 	x.l.text, x.l.sp, x.l.unique = s, sp, sp.unique
 	x.o.lazy = &x.l
-	x.o.bound = lazyBound(s)
+	x.o.bound = textBound(s)
 	return &x.o
 }
 
@@ -441,7 +447,7 @@ func scanGeneric(s string, i int) *Object {
 	x.l.members = slices.Clone(ms)
 	newLazyShape(s, x.l.members)
 	x.o.lazy = &x.l
-	x.o.bound = lazyBound(s)
+	x.o.bound = textBound(s)
 	return &x.o
 }
 
