@@ -188,6 +188,27 @@ func startDynalite() (*Dynalite, error) {
 		}
 	}
 	target := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port))}
+	front := ddbtx.New(backendProxy(target), ddbtx.Options{Standalone: true})
+	hs := httptest.NewServer(withTTL(front))
+	return &Dynalite{
+		URL:    hs.URL,
+		Client: NewClient(hs.URL, func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }),
+		proc:   p,
+		http:   hs,
+	}, nil
+}
+
+// backendProxy passes requests to dynalite at target. It reads each
+// request's body whole before proxying it: the Transport's write loop
+// reads a body once more after its Content-Length to check it ended, and
+// if dynalite has answered by then, the server has closed the inbound
+// body (it discards what the handler left unread once the response
+// starts), that read fails, and the Transport closes the connection in the
+// middle of the response. The client then got a truncated answer
+// ("deserialization failed, unexpected EOF"; CI saw it on a Scan in
+// TestBackendsEraseContract/dynalite). TestBackendProxyReadsBodyFirst
+// reproduces that ordering.
+func backendProxy(target *url.URL) http.Handler {
 	proxy := &httputil.ReverseProxy{
 		// A transport of its own: other tests' httptest servers close
 		// http.DefaultTransport's idle connections when they stop, and
@@ -212,14 +233,16 @@ func startDynalite() (*Dynalite, error) {
 			ddbtx.WriteAWSError(w, http.StatusBadGateway, "InternalServerError", "ddbtest: dynalite unreachable")
 		},
 	}
-	front := ddbtx.New(proxy, ddbtx.Options{Standalone: true})
-	hs := httptest.NewServer(withTTL(front))
-	return &Dynalite{
-		URL:    hs.URL,
-		Client: NewClient(hs.URL, func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }),
-		proc:   p,
-		http:   hs,
-	}, nil
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			ddbtx.WriteAWSError(w, http.StatusBadRequest, "SerializationException", "unreadable body")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		proxy.ServeHTTP(w, r)
+	})
 }
 
 // withTTL answers UpdateTimeToLive (dynalite has none) and
