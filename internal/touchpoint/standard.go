@@ -1,13 +1,13 @@
 package touchpoint
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -390,10 +390,9 @@ func (s *Standard) properties(c *conv, raw json.RawMessage) map[string]any {
 	if string(raw) == "null" {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	v, _ := decodeNumbered(raw)
+	m, ok := v.(map[string]any)
+	if !ok {
 		c.fail(f("properties"), "not a JSON object")
 		return nil
 	}
@@ -410,24 +409,52 @@ func (s *Standard) properties(c *conv, raw json.RawMessage) map[string]any {
 		if len(k) > 255 {
 			c.fail(f("properties"), "key longer than 255 bytes")
 		}
-		checkStrings(c, "properties."+k, m[k])
+		if hasLongString(m[k]) {
+			checkStrings(c, "properties."+k, m[k])
+		}
 	}
 	return m
 }
 
+// checkStrings fails on the first string over MaxString in v (object
+// members in key order), naming its path. Paths are built only on the way
+// to such a string: the common case, none, allocates nothing.
 func checkStrings(c *conv, path string, v any) {
 	switch v := v.(type) {
 	case string:
 		c.str(f(path), v)
 	case []any:
 		for i, e := range v {
-			checkStrings(c, fmt.Sprintf("%s[%d]", path, i), e)
+			if hasLongString(e) {
+				checkStrings(c, fmt.Sprintf("%s[%d]", path, i), e)
+				return
+			}
 		}
 	case map[string]any:
-		for k, e := range v {
-			checkStrings(c, path+"."+k, e)
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if hasLongString(v[k]) {
+				checkStrings(c, path+"."+k, v[k])
+				return
+			}
 		}
 	}
+}
+
+// hasLongString says whether v holds a string over MaxString.
+func hasLongString(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return len(v) > MaxString
+	case []any:
+		return slices.ContainsFunc(v, hasLongString)
+	case map[string]any:
+		for _, e := range v {
+			if hasLongString(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *conv) currency(p field, s string) string {
