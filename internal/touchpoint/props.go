@@ -50,7 +50,10 @@ func (r *numberedReader) value() (any, bool) {
 	case c == '[':
 		return r.array()
 	case c == '"':
-		return r.str()
+		if s, ok := r.str(); ok {
+			return s, true
+		}
+		return nil, false
 	case c == '-' || c >= '0' && c <= '9':
 		start := r.i
 		for r.i++; r.i < len(r.b) && numberByte(r.b[r.i]); r.i++ {
@@ -75,11 +78,8 @@ func numberByte(c byte) bool {
 }
 
 func (r *numberedReader) object() (any, bool) {
-	r.i++ // {
 	m := map[string]any{}
-	r.space()
-	if r.i < len(r.b) && r.b[r.i] == '}' {
-		r.i++
+	if r.empty('}') {
 		return m, true
 	}
 	for {
@@ -100,29 +100,16 @@ func (r *numberedReader) object() (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[k.(string)] = v
-		r.space()
-		if r.i >= len(r.b) {
-			return nil, false
-		}
-		switch r.b[r.i] {
-		case ',':
-			r.i++
-		case '}':
-			r.i++
-			return m, true
-		default:
-			return nil, false
+		m[k] = v
+		if more, ok := r.more('}'); !ok || !more {
+			return m, ok
 		}
 	}
 }
 
 func (r *numberedReader) array() (any, bool) {
-	r.i++ // [
 	a := []any{}
-	r.space()
-	if r.i < len(r.b) && r.b[r.i] == ']' {
-		r.i++
+	if r.empty(']') {
 		return a, true
 	}
 	for {
@@ -131,24 +118,43 @@ func (r *numberedReader) array() (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		r.space()
-		if r.i >= len(r.b) {
-			return nil, false
-		}
-		switch r.b[r.i] {
-		case ',':
-			r.i++
-		case ']':
-			r.i++
-			return a, true
-		default:
-			return nil, false
+		if more, ok := r.more(']'); !ok || !more {
+			return a, ok
 		}
 	}
 }
 
+// empty steps over the opening bracket at r.i and says whether close
+// follows at once (and steps over it too).
+func (r *numberedReader) empty(close byte) bool {
+	r.i++
+	r.space()
+	if r.i < len(r.b) && r.b[r.i] == close {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// more reads what follows a member or an element: more is true after a
+// comma, false after close; ok is false for anything else.
+func (r *numberedReader) more(close byte) (more, ok bool) {
+	r.space()
+	if r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ',':
+			r.i++
+			return true, true
+		case close:
+			r.i++
+			return false, true
+		}
+	}
+	return false, false
+}
+
 // str reads the string at r.i (its opening quote).
-func (r *numberedReader) str() (any, bool) {
+func (r *numberedReader) str() (string, bool) {
 	start := r.i
 	escaped := false
 	for r.i++; r.i < len(r.b); r.i++ {
@@ -164,10 +170,10 @@ func (r *numberedReader) str() (any, bool) {
 			}
 			var s string
 			if err := json.Unmarshal(r.b[start:r.i], &s); err != nil {
-				return nil, false
+				return "", false
 			}
 			return s, true
 		}
 	}
-	return nil, false
+	return "", false
 }
